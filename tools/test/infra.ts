@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { deleteVhost, dropDatabase, ensureDatabase, ensureVhost, restartRabbitMq as restart } from '../infra';
+import Redis from 'ioredis';
+
+/** A short unique suffix: test databases and vhosts never collide between files or runs. */
+function unique(label: string): string {
+  const safe = label.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 20);
+  return `t_${safe}_${randomBytes(4).toString('hex')}`;
+}
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set: run the tests through jest with the repo's preset (tools/test/global-setup.ts).`);
+  }
+  return value;
+}
+
+export interface Disposable<T> {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+  extra?: T;
+}
+
+/** A new, empty database owned by a new login role; `drop()` removes both. */
+export async function freshDatabase(label: string): Promise<Disposable<never>> {
+  requireEnv('RF_TEST_PG_URL');
+  const name = unique(label);
+  const url = await ensureDatabase(name, name, randomBytes(12).toString('hex'));
+  return { url, name, drop: () => dropDatabase(name, name) };
+}
+
+/** A new vhost for this test file; `drop()` deletes it with every queue in it. */
+export async function freshVhost(label: string): Promise<Disposable<never>> {
+  requireEnv('RF_TEST_AMQP_URL');
+  const name = unique(label);
+  const url = await ensureVhost(name);
+  return { url, name, drop: () => deleteVhost(name) };
+}
+
+/** A Redis client on the test server with a unique key prefix; `drop()` deletes the prefix's keys. */
+export async function freshRedisPrefix(label: string): Promise<{ url: string; prefix: string; drop(): Promise<void> }> {
+  const url = requireEnv('RF_TEST_REDIS_URL');
+  const prefix = `${unique(label)}:`;
+  return {
+    url,
+    prefix,
+    drop: async () => {
+      const client = new Redis(url);
+      try {
+        let cursor = '0';
+        do {
+          const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+          cursor = next;
+          if (keys.length) await client.del(...keys);
+        } while (cursor !== '0');
+      } finally {
+        client.disconnect();
+      }
+    },
+  };
+}
+
+export const restartRabbitMq = restart;
