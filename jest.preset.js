@@ -27,6 +27,7 @@ module.exports = (rootDir) => ({
     '^@rallyforge/(contracts|service-kit|bus)/(.*)$': path.join(libs, '$1', 'src', '$2'),
   },
   globalSetup: path.join(__dirname, 'tools', 'test', 'global-setup.ts'),
+  globalTeardown: path.join(__dirname, 'tools', 'test', 'global-teardown.ts'),
   setupFiles: [path.join(__dirname, 'tools', 'test', 'setup-env.ts')],
   testTimeout: 60000,
 });

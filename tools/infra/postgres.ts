@@ -128,8 +128,13 @@ const ident = (name: string) => {
 const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 /** Creates (or updates the password of) a login role and a database it owns; idempotent. Returns its URL. */
-export async function ensureDatabase(database: string, role: string, password: string): Promise<string> {
-  const admin = new Client({ connectionString: postgresAdminUrl() });
+export async function ensureDatabase(
+  database: string,
+  role: string,
+  password: string,
+  adminUrl = postgresAdminUrl(),
+): Promise<string> {
+  const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {
     const roleExists = await admin.query('select 1 from pg_roles where rolname = $1', [role]);
@@ -141,12 +146,13 @@ export async function ensureDatabase(database: string, role: string, password: s
   } finally {
     await admin.end();
   }
-  return `postgres://${role}:${encodeURIComponent(password)}@127.0.0.1:${PORTS.postgres}/${database}`;
+  const { hostname, port } = new URL(adminUrl);
+  return `postgres://${role}:${encodeURIComponent(password)}@${hostname}:${port}/${database}`;
 }
 
 /** Drops a database and its role, ending any session still connected. */
-export async function dropDatabase(database: string, role?: string): Promise<void> {
-  const admin = new Client({ connectionString: postgresAdminUrl() });
+export async function dropDatabase(database: string, role?: string, adminUrl = postgresAdminUrl()): Promise<void> {
+  const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${ident(database)} WITH (FORCE)`);

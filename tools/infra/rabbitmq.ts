@@ -42,11 +42,22 @@ function managementAuth(): string {
   return 'Basic ' + Buffer.from(`${RABBIT_ADMIN}:${loadSecrets().rabbitPassword}`).toString('base64');
 }
 
-/** Calls the management HTTP API as the admin user. */
+/**
+ * Calls the management HTTP API as the admin user: the local broker's, or the one in RF_TEST_RABBIT_MGMT_URL
+ * (user:password@host:port) when tests run against containers.
+ */
 export async function management(method: string, path: string, body?: unknown): Promise<Response> {
-  return fetch(`${managementUrl()}/api${path}`, {
+  let base = managementUrl();
+  let authorization = managementAuth();
+  const override = process.env.RF_TEST_RABBIT_MGMT_URL;
+  if (override) {
+    const u = new URL(override);
+    base = `${u.protocol}//${u.host}`;
+    authorization = 'Basic ' + Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+  }
+  return fetch(`${base}/api${path}`, {
     method,
-    headers: { authorization: managementAuth(), 'content-type': 'application/json' },
+    headers: { authorization, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
@@ -124,6 +135,12 @@ export async function ensureVhost(vhost: string): Promise<string> {
   if (!res.ok) throw new Error(`Creating vhost ${vhost} failed: ${res.status} ${await res.text()}`);
   res = await management('PUT', `/permissions/${path}/${RABBIT_ADMIN}`, { configure: '.*', write: '.*', read: '.*' });
   if (!res.ok) throw new Error(`Granting ${RABBIT_ADMIN} on ${vhost} failed: ${res.status} ${await res.text()}`);
+  const override = process.env.RF_TEST_AMQP_URL;
+  if (override) {
+    const u = new URL(override);
+    u.pathname = `/${encodeURIComponent(vhost)}`;
+    return u.toString();
+  }
   return amqpUrl(vhost);
 }
 

@@ -25,10 +25,10 @@ export interface Disposable<T> {
 
 /** A new, empty database owned by a new login role; `drop()` removes both. */
 export async function freshDatabase(label: string): Promise<Disposable<never>> {
-  requireEnv('RF_TEST_PG_URL');
+  const adminUrl = requireEnv('RF_TEST_PG_URL');
   const name = unique(label);
-  const url = await ensureDatabase(name, name, randomBytes(12).toString('hex'));
-  return { url, name, drop: () => dropDatabase(name, name) };
+  const url = await ensureDatabase(name, name, randomBytes(12).toString('hex'), adminUrl);
+  return { url, name, drop: () => dropDatabase(name, name, adminUrl) };
 }
 
 /** A new vhost for this test file; `drop()` deletes it with every queue in it. */
@@ -62,4 +62,13 @@ export async function freshRedisPrefix(label: string): Promise<{ url: string; pr
   };
 }
 
-export const restartRabbitMq = restart;
+/** Restarts the broker application (connections drop, durable queues survive), local or in a container. */
+export async function restartRabbitMq(): Promise<void> {
+  const container = process.env.RF_TEST_RABBIT_CONTAINER;
+  if (!container) return restart();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+  execFileSync('docker', ['exec', container, 'rabbitmqctl', 'stop_app']);
+  execFileSync('docker', ['exec', container, 'rabbitmqctl', 'start_app']);
+  execFileSync('docker', ['exec', container, 'rabbitmqctl', 'await_startup']);
+}

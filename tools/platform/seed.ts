@@ -1,0 +1,43 @@
+import { Commands, PLATFORM_TENANT } from '@rallyforge/contracts';
+import { BusClient, BusConnection } from '@rallyforge/bus';
+import { loadSecrets, servicePassword } from '../infra/config';
+
+export interface DemoAccount {
+  organisation: string;
+  email: string;
+  password: string;
+}
+
+export const DEMO_ORGANISATION = 'demo';
+export const DEMO_EMAIL = 'veteran@demo.rallyforge.local';
+
+/**
+ * Seeds the demo organisation the way the operator provisions tenants (the `auth.organisation.upsert` command,
+ * request/reply over the bus) and registers the demo user through the public API. Idempotent.
+ */
+export async function seedDemo(gatewayUrl: string, amqpUrl: string): Promise<DemoAccount> {
+  const connection = BusConnection.create({ url: amqpUrl, name: 'rallyforge-up' });
+  await connection.connect();
+  const client = new BusClient({ connection, service: 'rallyforge-up' });
+  try {
+    await client.request(
+      Commands.upsertOrganisation,
+      { tenantId: DEMO_ORGANISATION, displayName: 'Demo Veterans Service Organisation', registration: 'open', admins: [], suspended: false },
+      { tenantId: PLATFORM_TENANT, actor: { kind: 'service', id: 'rallyforge-up', roles: [] }, timeoutMs: 15_000 },
+    );
+  } finally {
+    await client.close();
+    await connection.close();
+  }
+  // A generated, remembered password that meets the policy (upper case, digit, special character).
+  const password = `Demo-${servicePassword(loadSecrets(), 'demo-user-password')}-7!`;
+  const res = await fetch(`${gatewayUrl}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ organisation: DEMO_ORGANISATION, email: DEMO_EMAIL, password, displayName: 'Demo Veteran' }),
+  });
+  if (!res.ok && res.status !== 409) {
+    throw new Error(`Registering the demo user failed: ${res.status} ${await res.text()}`);
+  }
+  return { organisation: DEMO_ORGANISATION, email: DEMO_EMAIL, password };
+}

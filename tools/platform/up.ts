@@ -1,0 +1,109 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureInfra, PORTS, SERVICE_PORTS, SERVICES, STATE_DIR, stopInfra, REPO_ROOT } from '../infra';
+import { ensureDir } from '../infra/config';
+import { startGateway, stopGateway } from './gateway';
+import { startPrometheus, stopPrometheus } from './prometheus';
+import { seedDemo } from './seed';
+import {
+  buildServices, killPidFiles, provisionStack, runMigrations, startServices, stopServices, StackOptions,
+  waitForReady, writePidFile, ServiceEnv,
+} from './stack';
+
+const log = (msg: string) => process.stdout.write(`\x1b[1m[up]\x1b[0m ${msg}\n`);
+
+export const UP_STACK: StackOptions = { name: 'rf', ports: SERVICE_PORTS, dir: STATE_DIR };
+
+function startDetached(env: ServiceEnv): void {
+  const preload = join(REPO_ROOT, 'services', 'libs', 'service-kit', 'dist', 'telemetry', 'register.js');
+  for (const name of SERVICES) {
+    const out = openSync(join(ensureDir(join(STATE_DIR, 'logs')), `${name}.log`), 'a');
+    const main = join(REPO_ROOT, 'services', name, 'dist', 'main.js');
+    const child = spawn(process.execPath, existsSync(preload) ? ['-r', preload, main] : [main], {
+      cwd: REPO_ROOT, env: { ...process.env, ...env[name] }, detached: true, stdio: ['ignore', out, out],
+    });
+    child.unref();
+    closeSync(out);
+    writePidFile(STATE_DIR, name, child.pid ?? -1);
+  }
+}
+
+async function main(): Promise<void> {
+  const detach = process.argv.includes('--detach');
+  const started = Date.now();
+  // A previous detached run is replaced, not duplicated.
+  killPidFiles(STATE_DIR);
+
+  log('starting PostgreSQL, Redis and RabbitMQ');
+  const infra = await ensureInfra(log);
+  const env = await provisionStack(UP_STACK);
+  log('databases, roles and the vhost are in place');
+  buildServices(log);
+  runMigrations(env, log);
+
+  const gw = { dir: join(STATE_DIR, 'gateway'), logDir: join(STATE_DIR, 'logs'), port: PORTS.gateway, upstreams: SERVICE_PORTS };
+  const prom = { dir: join(STATE_DIR, 'prometheus'), logDir: join(STATE_DIR, 'logs'), port: PORTS.prometheus, targets: SERVICE_PORTS };
+
+  let services: ReturnType<typeof startServices> = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping: services drain in-flight work first');
+    await stopServices(services);
+    stopGateway(gw.dir);
+    stopPrometheus(prom.dir);
+    stopInfra();
+    log('everything stopped; data kept in .rallyforge/');
+    process.exit(code);
+  };
+
+  if (detach) {
+    startDetached(env);
+  } else {
+    services = startServices(env, UP_STACK, (line) => process.stdout.write(`${line}\n`));
+    process.on('SIGINT', () => void stopAll(0));
+    process.on('SIGTERM', () => void stopAll(0));
+    for (const s of services) {
+      void s.exited.then((code) => {
+        if (!stopping) {
+          log(`${s.name} exited with code ${code}; stopping the platform (log: .rallyforge/logs/${s.name}.log)`);
+          void stopAll(1);
+        }
+      });
+    }
+  }
+  await waitForReady(UP_STACK, services);
+  await startGateway(gw);
+  await startPrometheus(prom);
+  const demo = await seedDemo(`http://127.0.0.1:${PORTS.gateway}`, env.auth.AMQP_URL);
+
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const lines = [
+    '',
+    `RallyForge is up (${infra.mode} infrastructure) in ${seconds} s`,
+    '',
+    `  Gateway      http://127.0.0.1:${PORTS.gateway}/api/v1/<auth|claims|payments|documents|realtime>/…`,
+    `  WebSocket    ws://127.0.0.1:${PORTS.gateway}/ws?token=<access token>`,
+    ...SERVICES.map((s) => `  ${s.padEnd(12)} http://127.0.0.1:${SERVICE_PORTS[s]}  (/health/ready, /metrics, /api/v1/${s}/docs-json)`),
+    `  Prometheus   http://127.0.0.1:${PORTS.prometheus}`,
+    `  RabbitMQ UI  http://127.0.0.1:${PORTS.rabbitManagement}  (user rallyforge, password in .rallyforge/secrets.json)`,
+    `  PostgreSQL   127.0.0.1:${PORTS.postgres}   Redis 127.0.0.1:${PORTS.redis}   AMQP 127.0.0.1:${PORTS.amqp}`,
+    '',
+    `  Demo organisation "${demo.organisation}" (open registration)`,
+    `  Demo user    ${demo.email} / ${demo.password}`,
+    '',
+    `  Logs         .rallyforge/logs/<service>.log, gateway-access.log`,
+    detach ? '  Running detached: `npm run down` stops everything.' : '  Ctrl-C stops everything (data is kept).',
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  if (detach) process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`\x1b[31m[up] ${err instanceof Error ? err.message : String(err)}\x1b[0m\n`);
+  killPidFiles(STATE_DIR);
+  process.exit(1);
+});
