@@ -16,19 +16,7 @@ export const DEMO_EMAIL = 'veteran@demo.rallyforge.local';
  * request/reply over the bus) and registers the demo user through the public API. Idempotent.
  */
 export async function seedDemo(gatewayUrl: string, amqpUrl: string): Promise<DemoAccount> {
-  const connection = BusConnection.create({ url: amqpUrl, name: 'rallyforge-up' });
-  await connection.connect();
-  const client = new BusClient({ connection, service: 'rallyforge-up' });
-  try {
-    await client.request(
-      Commands.upsertOrganisation,
-      { tenantId: DEMO_ORGANISATION, displayName: 'Demo Veterans Service Organisation', registration: 'open', admins: [], suspended: false },
-      { tenantId: PLATFORM_TENANT, actor: { kind: 'service', id: 'rallyforge-up', roles: [] }, timeoutMs: 15_000 },
-    );
-  } finally {
-    await client.close();
-    await connection.close();
-  }
+  await upsertOrganisation(amqpUrl, DEMO_ORGANISATION, 'Demo Veterans Service Organisation');
   // A generated, remembered password that meets the policy (upper case, digit, special character).
   const password = `Demo-${servicePassword(loadSecrets(), 'demo-user-password')}-7!`;
   const res = await fetch(`${gatewayUrl}/api/v1/auth/register`, {
@@ -40,4 +28,21 @@ export async function seedDemo(gatewayUrl: string, amqpUrl: string): Promise<Dem
     throw new Error(`Registering the demo user failed: ${res.status} ${await res.text()}`);
   }
   return { organisation: DEMO_ORGANISATION, email: DEMO_EMAIL, password };
+}
+
+/** Creates or updates an open-registration organisation through auth's bus command, as the operator does. */
+export async function upsertOrganisation(amqpUrl: string, tenantId: string, displayName: string): Promise<void> {
+  const connection = BusConnection.create({ url: amqpUrl, name: 'rallyforge-up' });
+  await connection.connect();
+  const client = new BusClient({ connection, service: 'rallyforge-up' });
+  try {
+    await client.request(
+      Commands.upsertOrganisation,
+      { tenantId, displayName, registration: 'open', admins: [], suspended: false },
+      { tenantId: PLATFORM_TENANT, actor: { kind: 'service', id: 'rallyforge-up', roles: [] }, timeoutMs: 15_000 },
+    );
+  } finally {
+    await client.close();
+    await connection.close();
+  }
 }
