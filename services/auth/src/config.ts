@@ -1,0 +1,93 @@
+import { baseConfigSchema, ConfigError, ConfigProblem, envInt, loadConfig } from '@rallyforge/service-kit';
+import { z } from 'zod';
+import { DEFAULT_PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH } from './utils/password-policy';
+import { KEY_ENCRYPTION_KEY_BYTES, parseKeyEncryptionKey } from './utils/key-encryption';
+
+export const SERVICE_NAME = 'auth';
+
+const MINUTE = 60;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** Defaults of auth's own settings (seconds unless the name says otherwise). */
+export const AUTH_DEFAULTS = {
+  accessTokenTtlSeconds: 15 * MINUTE,
+  refreshTokenTtlSeconds: 7 * DAY,
+  signingKeyRotationSeconds: 30 * DAY,
+  signingKeyPrepublishSeconds: DAY,
+  signingKeyGraceSeconds: DAY,
+  invitationTtlSeconds: 7 * DAY,
+  /** OWASP's argon2id baseline: 19 MiB, 2 iterations, 1 lane (~tens of ms per hash on one core). */
+  argon2MemoryKib: 19 * 1024,
+  argon2TimeCost: 2,
+  argon2Parallelism: 1,
+} as const;
+
+/**
+ * Auth signs tokens and verifies them with its own key set, so it has no AUTH_JWKS_URL; it uses no AMQP-less mode
+ * either: the outbox relay and the command handler need the broker.
+ */
+export const authConfigSchema = baseConfigSchema.omit({ AUTH_JWKS_URL: true }).extend({
+  AUTH_KEY_ENCRYPTION_KEY: z
+    .string()
+    .optional()
+    .refine((value) => value === undefined || Buffer.from(value, 'base64').length === KEY_ENCRYPTION_KEY_BYTES)
+    .describe(`${KEY_ENCRYPTION_KEY_BYTES} random bytes in base64 (openssl rand -base64 32)`),
+  ACCESS_TOKEN_TTL_SECONDS: envInt({ min: 60, max: DAY, default: AUTH_DEFAULTS.accessTokenTtlSeconds }),
+  REFRESH_TOKEN_TTL_SECONDS: envInt({ min: 5 * MINUTE, max: 90 * DAY, default: AUTH_DEFAULTS.refreshTokenTtlSeconds }),
+  SIGNING_KEY_ROTATION_SECONDS: envInt({ min: HOUR, max: 365 * DAY, default: AUTH_DEFAULTS.signingKeyRotationSeconds }),
+  SIGNING_KEY_PREPUBLISH_SECONDS: envInt({ min: 0, max: 30 * DAY, default: AUTH_DEFAULTS.signingKeyPrepublishSeconds }),
+  SIGNING_KEY_GRACE_SECONDS: envInt({ min: 60, max: 30 * DAY, default: AUTH_DEFAULTS.signingKeyGraceSeconds }),
+  PASSWORD_MIN_LENGTH: envInt({ min: DEFAULT_PASSWORD_MIN_LENGTH, max: 128, default: DEFAULT_PASSWORD_MIN_LENGTH }),
+  INVITATION_TTL_SECONDS: envInt({ min: HOUR, max: 90 * DAY, default: AUTH_DEFAULTS.invitationTtlSeconds }),
+  ARGON2_MEMORY_KIB: envInt({ min: 8 * 1024, max: 1024 * 1024, default: AUTH_DEFAULTS.argon2MemoryKib }),
+  ARGON2_TIME_COST: envInt({ min: 1, max: 10, default: AUTH_DEFAULTS.argon2TimeCost }),
+  ARGON2_PARALLELISM: envInt({ min: 1, max: 8, default: AUTH_DEFAULTS.argon2Parallelism }),
+});
+
+export type AuthConfig = z.infer<typeof authConfigSchema>;
+
+/** Loads and cross-checks auth's configuration; throws the kit's ConfigError listing every problem. */
+export function loadAuthConfig(env: Record<string, string | undefined> = process.env): AuthConfig {
+  const config = loadConfig(authConfigSchema, env);
+  const problems = authConfigProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** Rules that involve more than one variable (zod object refinements would hide the shape from loadConfig). */
+export function authConfigProblems(config: AuthConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (!config.AUTH_KEY_ENCRYPTION_KEY && config.NODE_ENV !== 'development' && config.NODE_ENV !== 'test') {
+    problems.push({
+      variable: 'AUTH_KEY_ENCRYPTION_KEY',
+      message:
+        `AUTH_KEY_ENCRYPTION_KEY: required when NODE_ENV is ${config.NODE_ENV} (it encrypts the token signing keys); ` +
+        'generate one with: openssl rand -base64 32',
+    });
+  }
+  if (config.SIGNING_KEY_GRACE_SECONDS < config.ACCESS_TOKEN_TTL_SECONDS) {
+    problems.push({
+      variable: 'SIGNING_KEY_GRACE_SECONDS',
+      message:
+        `SIGNING_KEY_GRACE_SECONDS (${config.SIGNING_KEY_GRACE_SECONDS}) must be at least ACCESS_TOKEN_TTL_SECONDS ` +
+        `(${config.ACCESS_TOKEN_TTL_SECONDS}), or tokens signed just before a rotation stop verifying early`,
+    });
+  }
+  if (config.SIGNING_KEY_PREPUBLISH_SECONDS >= config.SIGNING_KEY_ROTATION_SECONDS) {
+    problems.push({
+      variable: 'SIGNING_KEY_PREPUBLISH_SECONDS',
+      message:
+        `SIGNING_KEY_PREPUBLISH_SECONDS (${config.SIGNING_KEY_PREPUBLISH_SECONDS}) must be shorter than ` +
+        `SIGNING_KEY_ROTATION_SECONDS (${config.SIGNING_KEY_ROTATION_SECONDS})`,
+    });
+  }
+  return problems;
+}
+
+/** The key-encryption key as bytes; undefined means "use the development key" (only allowed in dev/test). */
+export function keyEncryptionKeyFrom(config: AuthConfig): Buffer | undefined {
+  return config.AUTH_KEY_ENCRYPTION_KEY ? parseKeyEncryptionKey(config.AUTH_KEY_ENCRYPTION_KEY) : undefined;
+}
+
+export { PASSWORD_MAX_LENGTH };

@@ -1,0 +1,31 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { BusContext } from '@rallyforge/bus';
+import { Commands, Events, type CommandReply } from '@rallyforge/contracts';
+import { OrganisationService, type UpsertOrganisationCommand, type UpsertOrganisationResult } from '../services/organisation.service';
+import { SubscriptionService, type PaymentSucceededEvent } from '../services/subscription.service';
+
+/**
+ * Bus handlers. Payloads were validated against their contracts before these run; `ctx.manager` is the inbox
+ * transaction, so the writes commit together with "message handled".
+ */
+@Controller()
+export class AuthBusController {
+  constructor(
+    private readonly organisations: OrganisationService,
+    private readonly subscriptions: SubscriptionService,
+  ) {}
+
+  @MessagePattern(Commands.upsertOrganisation.type)
+  upsertOrganisation(
+    @Payload() command: UpsertOrganisationCommand,
+    @Ctx() ctx: BusContext,
+  ): Promise<CommandReply<UpsertOrganisationResult>> {
+    return this.organisations.upsert(ctx.manager, ctx, command);
+  }
+
+  @EventPattern(Events.paymentSucceeded.type)
+  paymentSucceeded(@Payload() event: PaymentSucceededEvent, @Ctx() ctx: BusContext): Promise<void> {
+    return this.subscriptions.recordPayment(ctx.manager, ctx, event);
+  }
+}

@@ -1,0 +1,89 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { PLATFORM_TENANT, type Actor, type Commands, type CommandReply, type Payload } from '@rallyforge/contracts';
+import { InjectConfig } from '@rallyforge/service-kit';
+import type { EntityManager } from 'typeorm';
+import type { AuthConfig } from '../config';
+import { InvitationRepository } from '../repositories/invitation.repository';
+import { OrganisationRepository } from '../repositories/organisation.repository';
+import { TransactionRepository } from '../repositories/transaction.repository';
+import { UserRepository } from '../repositories/user.repository';
+import { createOpaqueToken } from '../utils/refresh-token';
+import { normaliseEmail } from './auth.service';
+
+export type UpsertOrganisationCommand = Payload<typeof Commands.upsertOrganisation>;
+export interface UpsertOrganisationResult {
+  tenantId: string;
+  created: boolean;
+  /** Admin e-mails that now hold a pending invitation (members already in the organisation are left out). */
+  invited: string[];
+}
+
+/** Who sent a bus message and for which tenant (from the validated envelope). */
+export interface BusCaller {
+  tenantId: string;
+  actor?: Actor;
+}
+
+export const OrganisationMessages = {
+  forbiddenActor: 'Only platform services may create or update organisations',
+  tenantMismatch: (envelopeTenant: string, tenantId: string) =>
+    `The message is addressed to tenant "${envelopeTenant}" but changes organisation "${tenantId}"; ` +
+    `send it for tenant "${PLATFORM_TENANT}" or "${tenantId}"`,
+  upserted: 'Upserted an organisation',
+} as const;
+
+@Injectable()
+export class OrganisationService {
+  private readonly logger = new Logger(OrganisationService.name);
+  private readonly invitationTtlMs: number;
+
+  constructor(
+    private readonly transactions: TransactionRepository,
+    private readonly organisations: OrganisationRepository,
+    private readonly users: UserRepository,
+    private readonly invitations: InvitationRepository,
+    @InjectConfig() config: AuthConfig,
+  ) {
+    this.invitationTtlMs = config.INVITATION_TTL_SECONDS * 1000;
+  }
+
+  /**
+   * `auth.organisation.upsert`: creates or updates the organisation and invites its admins. Only `service` actors
+   * (the operator, `npm run up`) may call it, for the platform tenant or the organisation itself.
+   * Runs in `manager` (the bus inbox's transaction).
+   */
+  async upsert(
+    manager: EntityManager,
+    caller: BusCaller,
+    command: UpsertOrganisationCommand,
+  ): Promise<CommandReply<UpsertOrganisationResult>> {
+    if (caller.actor?.kind !== 'service') {
+      return { ok: false, code: 'FORBIDDEN', message: OrganisationMessages.forbiddenActor };
+    }
+    if (caller.tenantId !== PLATFORM_TENANT && caller.tenantId !== command.tenantId) {
+      return { ok: false, code: 'FORBIDDEN', message: OrganisationMessages.tenantMismatch(caller.tenantId, command.tenantId) };
+    }
+
+    const tenantId = command.tenantId;
+    await this.transactions.scopeToTenant(manager, tenantId);
+    const { created } = await this.organisations.upsert(manager, {
+      id: tenantId,
+      displayName: command.displayName,
+      registration: command.registration,
+      suspended: command.suspended,
+    });
+
+    const admins = [...new Set(command.admins.map(normaliseEmail))];
+    const members = await this.users.findEmails(manager, tenantId, admins);
+    const invited: string[] = [];
+    const expiresAt = new Date(Date.now() + this.invitationTtlMs);
+    for (const email of admins.filter((address) => !members.has(address))) {
+      // The token itself is dropped here: it will be e-mailed once invitation delivery exists; only its hash is kept.
+      const { hash } = createOpaqueToken();
+      await this.invitations.upsertPending(manager, { tenantId, email, role: 'org_admin', tokenHash: hash, expiresAt });
+      invited.push(email);
+    }
+    this.logger.log({ msg: OrganisationMessages.upserted, tenantId, created, invitedCount: invited.length });
+    return { ok: true, data: { tenantId, created, invited } };
+  }
+}
