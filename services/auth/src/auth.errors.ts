@@ -12,6 +12,7 @@ export const AuthErrorCode = {
   REFRESH_TOKEN_EXPIRED: 'REFRESH_TOKEN_EXPIRED',
   REFRESH_TOKEN_REUSED: 'REFRESH_TOKEN_REUSED',
   USER_NOT_FOUND: 'USER_NOT_FOUND',
+  TOO_MANY_LOGIN_ATTEMPTS: 'TOO_MANY_LOGIN_ATTEMPTS',
 } as const;
 
 export const AuthErrors = {
@@ -41,6 +42,12 @@ export const AuthErrors = {
       401,
       AuthErrorCode.REFRESH_TOKEN_REUSED,
       'Refresh token was already used; every session of this login was revoked, log in again',
+    ),
+  tooManyLoginAttempts: (retryAfterSeconds: number) =>
+    new AppError(
+      429,
+      AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS,
+      `Too many failed logins for this account; try again in ${Math.ceil(retryAfterSeconds / 60)} minutes or reset the password`,
     ),
   userNotFound: () => new AppError(404, AuthErrorCode.USER_NOT_FOUND, 'User not found'),
 } as const;

@@ -18,6 +18,8 @@ export const AUTH_DEFAULTS = {
   signingKeyGraceSeconds: DAY,
   invitationTtlSeconds: 7 * DAY,
   /** OWASP's argon2id baseline: 19 MiB, 2 iterations, 1 lane (~tens of ms per hash on one core). */
+  loginMaxFailures: 5,
+  loginLockoutSeconds: 15 * MINUTE,
   argon2MemoryKib: 19 * 1024,
   argon2TimeCost: 2,
   argon2Parallelism: 1,
@@ -40,6 +42,9 @@ export const authConfigSchema = baseConfigSchema.omit({ AUTH_JWKS_URL: true }).e
   SIGNING_KEY_GRACE_SECONDS: envInt({ min: 60, max: 30 * DAY, default: AUTH_DEFAULTS.signingKeyGraceSeconds }),
   PASSWORD_MIN_LENGTH: envInt({ min: DEFAULT_PASSWORD_MIN_LENGTH, max: 128, default: DEFAULT_PASSWORD_MIN_LENGTH }),
   INVITATION_TTL_SECONDS: envInt({ min: HOUR, max: 90 * DAY, default: AUTH_DEFAULTS.invitationTtlSeconds }),
+  /** Seed checklist: lock an account's logins after 5 failed attempts, for 15 minutes. */
+  LOGIN_MAX_FAILURES: envInt({ min: 1, max: 1000, default: AUTH_DEFAULTS.loginMaxFailures }),
+  LOGIN_LOCKOUT_SECONDS: envInt({ min: 1, max: DAY, default: AUTH_DEFAULTS.loginLockoutSeconds }),
   ARGON2_MEMORY_KIB: envInt({ min: 8 * 1024, max: 1024 * 1024, default: AUTH_DEFAULTS.argon2MemoryKib }),
   ARGON2_TIME_COST: envInt({ min: 1, max: 10, default: AUTH_DEFAULTS.argon2TimeCost }),
   ARGON2_PARALLELISM: envInt({ min: 1, max: 8, default: AUTH_DEFAULTS.argon2Parallelism }),

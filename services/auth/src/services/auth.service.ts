@@ -10,6 +10,7 @@ import type { OrganisationEntity } from '../entities/organisation.entity';
 import type { SubscriptionEntity } from '../entities/subscription.entity';
 import { DEFAULT_USER_ROLE, type UserEntity } from '../entities/user.entity';
 import { EventRepository } from '../repositories/event.repository';
+import { LoginAttemptRepository } from '../repositories/login-attempt.repository';
 import { OrganisationRepository } from '../repositories/organisation.repository';
 import { RefreshTokenRepository } from '../repositories/refresh-token.repository';
 import { SubscriptionRepository } from '../repositories/subscription.repository';
@@ -44,6 +45,8 @@ type RefreshOutcome =
 export class AuthService {
   private readonly logger = new Logger(AuthService.name);
   private readonly passwordPolicy: PasswordPolicy;
+  private readonly loginMaxFailures: number;
+  private readonly loginLockoutSeconds: number;
 
   constructor(
     private readonly transactions: TransactionRepository,
@@ -52,11 +55,14 @@ export class AuthService {
     private readonly refreshTokens: RefreshTokenRepository,
     private readonly subscriptions: SubscriptionRepository,
     private readonly events: EventRepository,
+    private readonly loginAttempts: LoginAttemptRepository,
     private readonly hasher: PasswordHasherService,
     private readonly tokens: TokenService,
     @InjectConfig() config: AuthConfig,
   ) {
     this.passwordPolicy = { minLength: config.PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH };
+    this.loginMaxFailures = config.LOGIN_MAX_FAILURES;
+    this.loginLockoutSeconds = config.LOGIN_LOCKOUT_SECONDS;
   }
 
   /** Self-service sign-up: only into an open, active organisation, always as a veteran. */
@@ -95,11 +101,15 @@ export class AuthService {
 
   /**
    * Password login. Unknown organisation, unknown e-mail and wrong password all cost one argon2 verification and
-   * end in the same 401 body.
+   * end in the same 401 body. After LOGIN_MAX_FAILURES failures for one organisation + e-mail (existing or not, so
+   * the lockout tells nothing either), further attempts are refused with 429 until the window ends.
    */
   async login(dto: LoginDto): Promise<TokenPairDto> {
     const tenantId = dto.organisation;
     const email = normaliseEmail(dto.email);
+    if ((await this.loginAttempts.failures(tenantId, email)) >= this.loginMaxFailures) {
+      throw AuthErrors.tooManyLoginAttempts(this.loginLockoutSeconds);
+    }
     const found = await this.transactions.inTenant(tenantId, async (m) => {
       const organisation = await this.organisations.findById(m, tenantId);
       const user = organisation ? await this.users.findByEmail(m, tenantId, email) : null;
@@ -109,9 +119,11 @@ export class AuthService {
     const valid = user ? await this.hasher.verify(user.passwordHash, dto.password) : await this.hasher.verifyDummy(dto.password);
     if (!organisation || !user || !valid) {
       this.logger.log({ msg: AuthMessages.loginFailed, tenantId });
+      await this.loginAttempts.recordFailure(tenantId, email, this.loginLockoutSeconds);
       throw AuthErrors.invalidCredentials();
     }
     if (organisation.suspended) throw AuthErrors.organisationSuspended();
+    await this.loginAttempts.reset(tenantId, email);
 
     const rehash = this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(dto.password) : undefined;
     const pair = await this.transactions.inTenant(tenantId, async (m) => {
