@@ -1,0 +1,28 @@
+// Jest for the operator. Tests run from TypeScript sources through the workspace's SWC preset, minus its
+// globalSetup: that one starts PostgreSQL/Redis/RabbitMQ, which the operator's tests don't use (the integration
+// specs in test/ start the local Kubernetes control plane themselves through tools/test/k8s.ts).
+//
+// @kubernetes/client-node 1.x and the part of its dependency graph that is ESM-only are compiled to CommonJS by
+// SWC, because jest's module loader cannot require() ES modules (Node 20.20 itself can, and does in production).
+// See docs/adr/0003-operator-runtime.md.
+const base = require('../jest.preset.js')(__dirname);
+
+const ESM_ONLY_PACKAGES = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose'];
+
+const esmToCommonJs = {
+  jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' },
+  module: { type: 'commonjs' },
+  sourceMaps: 'inline',
+};
+
+module.exports = {
+  ...base,
+  globalSetup: undefined,
+  globalTeardown: undefined,
+  transform: {
+    ...base.transform,
+    '^.+\\.m?js$': ['@swc/jest', esmToCommonJs],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY_PACKAGES.join('|')})/)`],
+  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+};
