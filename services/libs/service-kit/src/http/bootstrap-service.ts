@@ -135,7 +135,6 @@ async function createApp<C extends KitConfig>(
     bodyLimit: config.BODY_LIMIT_BYTES,
     genReqId: requestIdFor,
     requestIdHeader: false,
-    disableRequestLogging: true,
     logger: false,
     return503OnClosing: true,
   });
