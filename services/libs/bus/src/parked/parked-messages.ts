@@ -1,5 +1,5 @@
 import { BusHeaders } from '@rallyforge/contracts';
-import { connect, type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
+import { connect, type Channel, type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
 import { BUS_CONTENT_TYPE, BusInternalHeaders } from '../bus.constants';
 import { readAttempt, readStringHeader, replayedHeaders } from '../message-headers';
 import { assertServiceName, parkedQueueName, serviceQueueName } from '../topology';
@@ -64,7 +64,7 @@ export class ParkedMessages {
     const queue = parkedQueueName(service);
     const channel = await this.model.createChannel();
     try {
-      const { messageCount } = await channel.checkQueue(queue);
+      const messageCount = await countMessages(channel, queue, service);
       const parked: ParkedMessage[] = [];
       for (let i = 0; i < Math.min(limit, messageCount); i++) {
         const message = await channel.get(queue, { noAck: false });
@@ -87,7 +87,7 @@ export class ParkedMessages {
     const channel = await this.model.createConfirmChannel();
     const replayed: string[] = [];
     try {
-      const { messageCount } = await channel.checkQueue(source);
+      const messageCount = await countMessages(channel, source, service);
       let batch: GetMessage[] = [];
       for (let i = 0; i < messageCount; i++) {
         const message = await channel.get(source, { noAck: false });
@@ -122,6 +122,18 @@ export class ParkedMessages {
       replayed.push(String(message.properties.messageId ?? ''));
     }
     return [];
+  }
+}
+
+/** Message count of `queue`, with an explanation instead of amqplib's NOT_FOUND channel error. */
+async function countMessages(channel: Channel, queue: string, service: string): Promise<number> {
+  try {
+    return (await channel.checkQueue(queue)).messageCount;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 404) {
+      throw new Error(`There is no queue ${queue} on this broker/vhost: service "${service}" has never consumed here (check the service name and AMQP_URL)`);
+    }
+    throw error;
   }
 }
 
