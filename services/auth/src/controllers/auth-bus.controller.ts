@@ -1,15 +1,17 @@
-import { Controller } from '@nestjs/common';
+import { Controller, UseFilters } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import { BusContext } from '@rallyforge/bus';
+import { BusContext, BusExceptionFilter } from '@rallyforge/bus';
 import { Commands, Events, type CommandReply } from '@rallyforge/contracts';
 import { OrganisationService, type UpsertOrganisationCommand, type UpsertOrganisationResult } from '../services/organisation.service';
 import { SubscriptionService, type PaymentSucceededEvent } from '../services/subscription.service';
 
 /**
  * Bus handlers. Payloads were validated against their contracts before these run; `ctx.manager` is the inbox
- * transaction, so the writes commit together with "message handled".
+ * transaction, so the writes commit together with "message handled". The filter keeps a handler's real error for
+ * the parked message's headers (scoped to this controller: it must never see HTTP exceptions).
  */
 @Controller()
+@UseFilters(new BusExceptionFilter())
 export class AuthBusController {
   constructor(
     private readonly organisations: OrganisationService,

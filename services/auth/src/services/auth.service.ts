@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Events } from '@rallyforge/contracts';
-import { InjectConfig, type AuthUser } from '@rallyforge/service-kit';
+import { InjectConfig, validationFailed, type AuthUser } from '@rallyforge/service-kit';
 import { randomUUID } from 'node:crypto';
 import { AuthErrors } from '../auth.errors';
 import type { AuthConfig } from '../config';
@@ -72,6 +72,10 @@ export class AuthService {
     if (!organisation) throw AuthErrors.organisationNotFound();
     if (organisation.suspended) throw AuthErrors.organisationSuspended();
     if (organisation.registration !== 'open') throw AuthErrors.registrationClosed();
+    // The event contract is stricter about e-mails than class-validator; refuse here rather than fail the outbox write.
+    if (!Events.userRegistered.schema.shape.email.safeParse(normaliseEmail(dto.email)).success) {
+      throw validationFailed('email must be an e-mail address');
+    }
     const violations = passwordPolicyViolations(dto.password, this.passwordPolicy);
     if (violations.length > 0) throw AuthErrors.weakPassword(violations);
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectConfig } from '@rallyforge/service-kit';
-import { calculateJwkThumbprint, errors as joseErrors, type JWK, type JWTVerifyGetKey } from 'jose';
+import { calculateJwkThumbprint, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { keyEncryptionKeyFrom, type AuthConfig } from '../config';
 import type { PublicJwk, SigningKeyEntity } from '../entities/signing-key.entity';
@@ -104,7 +104,7 @@ export class SigningKeyService implements OnApplicationBootstrap {
   }
 
   /** The public JWKS: active keys and keys retired within the grace period. */
-  async jwks(now = new Date()): Promise<{ keys: JWK[] }> {
+  async jwks(now = new Date()): Promise<{ keys: PublishedJwk[] }> {
     const keys = await this.loadPublished(now);
     return { keys: keys.map((key) => toPublicJwk(key.kid, key.publicJwk)) };
   }
@@ -156,6 +156,13 @@ export class SigningKeyService implements OnApplicationBootstrap {
   }
 }
 
-function toPublicJwk(kid: string, jwk: PublicJwk): JWK {
+/** A JWKS entry: the public key plus what verifiers need to pick and use it. */
+export interface PublishedJwk extends PublicJwk {
+  kid: string;
+  alg: string;
+  use: 'sig';
+}
+
+function toPublicJwk(kid: string, jwk: PublicJwk): PublishedJwk {
   return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg: SIGNING_ALGORITHM, use: 'sig' };
 }

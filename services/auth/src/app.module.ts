@@ -1,0 +1,73 @@
+import { Module } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { BusConnection, BusModule, createBusServer } from '@rallyforge/bus';
+import { SERVICE_CONFIG, ServiceKitModule, type BusShutdownOptions } from '@rallyforge/service-kit';
+import { DataSource } from 'typeorm';
+import { SERVICE_NAME, type AuthConfig } from './config';
+import { AuthBusController } from './controllers/auth-bus.controller';
+import { AuthController } from './controllers/auth.controller';
+import { AUTH_DATABASE } from './database';
+import { EventRepository } from './repositories/event.repository';
+import { InvitationRepository } from './repositories/invitation.repository';
+import { LoginAttemptRepository } from './repositories/login-attempt.repository';
+import { OrganisationRepository } from './repositories/organisation.repository';
+import { RefreshTokenRepository } from './repositories/refresh-token.repository';
+import { SubscriptionRepository } from './repositories/subscription.repository';
+import { UserRepository } from './repositories/user.repository';
+import { AuthService } from './services/auth.service';
+import { OrganisationService } from './services/organisation.service';
+import { PasswordHasherService } from './services/password-hasher.service';
+import { SubscriptionService } from './services/subscription.service';
+import { TokenService } from './services/token.service';
+import { SigningKeyService } from './services/signing-key.service';
+import { SigningKeysModule } from './signing-keys.module';
+
+@Module({
+  imports: [
+    ServiceKitModule.forRoot({
+      name: SERVICE_NAME,
+      database: AUTH_DATABASE,
+      redis: true,
+      auth: {
+        keyResolver: {
+          imports: [SigningKeysModule],
+          inject: [SigningKeyService],
+          useFactory: (keys: SigningKeyService) => keys.resolveKey,
+        },
+      },
+    }),
+    BusModule.forRootAsync({
+      inject: [SERVICE_CONFIG, DataSource],
+      useFactory: (config: AuthConfig, dataSource: DataSource) => ({ service: SERVICE_NAME, url: config.AMQP_URL, dataSource }),
+    }),
+    SigningKeysModule,
+  ],
+  controllers: [AuthController, AuthBusController],
+  providers: [
+    OrganisationRepository,
+    UserRepository,
+    RefreshTokenRepository,
+    InvitationRepository,
+    SubscriptionRepository,
+    LoginAttemptRepository,
+    EventRepository,
+    PasswordHasherService,
+    TokenService,
+    AuthService,
+    OrganisationService,
+    SubscriptionService,
+  ],
+})
+export class AppModule {}
+
+/**
+ * WORKAROUND (service-kit): `bootstrapService({ bus: { server } })` wants the BusServer before the app exists, but
+ * the server must share the app's BusConnection and DataSource (`createBusServer(app)`). `configureApp` runs after
+ * the app is created and before bootstrapService reads `bus`, so the server is filled in there. Remove once the kit
+ * accepts `bus: (app) => BusShutdownOptions`.
+ */
+export function attachBus(app: NestFastifyApplication, bus: BusShutdownOptions): void {
+  const connection = app.get(BusConnection);
+  bus.server = createBusServer(app);
+  bus.isHealthy = () => connection.isHealthy();
+}
