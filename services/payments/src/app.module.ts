@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { BusModule } from '@rallyforge/bus';
+import { SERVICE_CONFIG, ServiceKitModule } from '@rallyforge/service-kit';
+import { DataSource } from 'typeorm';
+import type { PaymentsConfig } from './config';
+import { PaymentsController } from './controllers/payments.controller';
+import { PAYMENTS_ENTITIES } from './entities/payments-entities';
+import { PAYMENTS_MIGRATIONS } from './migrations/payments-migrations';
+import { SERVICE_NAME } from './payments.constants';
+import { paymentProviderProvider } from './providers/payment-provider.factory';
+import { PaymentRepository } from './repositories/payment.repository';
+import { PlanRepository } from './repositories/plan.repository';
+import { PaymentsService } from './services/payments.service';
+
+/** Payments keeps its state in PostgreSQL only (idempotency included), so it needs no Redis. */
+@Module({
+  imports: [
+    ServiceKitModule.forRoot({
+      name: SERVICE_NAME,
+      database: { entities: PAYMENTS_ENTITIES, migrations: PAYMENTS_MIGRATIONS },
+    }),
+    // Payments consumes nothing: the bus is the outbox relay publishing payment.succeeded.
+    BusModule.forRootAsync({
+      inject: [SERVICE_CONFIG, DataSource],
+      useFactory: (config: PaymentsConfig, dataSource: DataSource) => ({ service: SERVICE_NAME, url: config.AMQP_URL, dataSource }),
+    }),
+  ],
+  controllers: [PaymentsController],
+  providers: [PaymentsService, PaymentRepository, PlanRepository, paymentProviderProvider],
+})
+export class AppModule {}

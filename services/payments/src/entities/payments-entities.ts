@@ -1,0 +1,3 @@
+import { PaymentEntity } from './payment.entity';
+
+export const PAYMENTS_ENTITIES = [PaymentEntity];

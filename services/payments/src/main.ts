@@ -1,0 +1,4 @@
+import { loadPaymentsConfig } from './config';
+import { startPaymentsService } from './payments.app';
+
+void startPaymentsService(loadPaymentsConfig());

@@ -1,0 +1,40 @@
+import { createLogger, loadConfig, postgresDataSourceOptions, runMigrations } from '@rallyforge/service-kit';
+import { paymentsConfigSchema } from './config';
+import { PAYMENTS_ENTITIES } from './entities/payments-entities';
+import { PAYMENTS_MIGRATIONS } from './migrations/payments-migrations';
+import { SERVICE_NAME } from './payments.constants';
+
+/** The migration Job needs only the database: it must not fail for want of the broker's URL or the provider. */
+const migrateConfigSchema = paymentsConfigSchema.pick({ NODE_ENV: true, LOG_LEVEL: true, DATABASE_URL: true });
+
+/** Applies pending migrations of the payments database under the kit's advisory lock. */
+export async function migrate(env: Record<string, string | undefined> = process.env): Promise<string[]> {
+  const config = loadConfig(migrateConfigSchema, env);
+  const logger = createLogger({ service: `${SERVICE_NAME}-migrate`, level: config.LOG_LEVEL });
+  try {
+    const { applied } = await runMigrations(
+      postgresDataSourceOptions({
+        entities: PAYMENTS_ENTITIES,
+        migrations: PAYMENTS_MIGRATIONS,
+        url: config.DATABASE_URL,
+        applicationName: `${SERVICE_NAME}-migrate`,
+      }),
+      { logger },
+    );
+    return applied;
+  } catch (error) {
+    logger.fatal({ err: error }, 'Migrations failed');
+    throw error;
+  }
+}
+
+// `node dist/migrate.js`: migrate, then exit (0 on success).
+if (require.main === module) {
+  migrate().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
