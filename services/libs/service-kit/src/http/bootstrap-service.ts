@@ -34,7 +34,12 @@ export interface BootstrapServiceOptions<C extends KitConfig> {
   module: Type<unknown> | DynamicModule;
   /** The validated configuration (loadConfig); injectable as SERVICE_CONFIG. */
   config: C;
-  bus?: BusShutdownOptions;
+  /**
+   * The bus consumer and its health. A function is called with the created app (after configureApp, before
+   * listening), so the BusServer and the health check can come from the app's providers:
+   * `bus: (app) => ({ server: createBusServer(app), isHealthy: () => app.get(BusConnection).isHealthy() })`.
+   */
+  bus?: BusShutdownOptions | ((app: NestFastifyApplication) => BusShutdownOptions | Promise<BusShutdownOptions>);
   /** Last adjustments before the app listens (extra Fastify plugins, content-type parsers). */
   configureApp?: (app: NestFastifyApplication) => void | Promise<void>;
   /**
@@ -77,14 +82,16 @@ export async function bootstrapService<C extends KitConfig>(
   }
 
   let app: NestFastifyApplication | undefined;
+  let bus: BusShutdownOptions | undefined;
   try {
     app = await createApp(options, logger);
     const lifecycle = app.get(ServiceLifecycle, { strict: false });
-    if (options.bus?.isHealthy) {
-      app.get(HealthService, { strict: false }).registerReadinessCheck('bus', options.bus.isHealthy);
+    bus = typeof options.bus === 'function' ? await options.bus(app) : options.bus;
+    if (bus?.isHealthy) {
+      app.get(HealthService, { strict: false }).registerReadinessCheck('bus', bus.isHealthy);
     }
-    if (options.bus?.server) {
-      app.connectMicroservice({ strategy: options.bus.server }, { inheritAppConfig: false });
+    if (bus?.server) {
+      app.connectMicroservice({ strategy: bus.server }, { inheritAppConfig: false });
       await app.startAllMicroservices();
     }
     await app.listen({ port: config.PORT, host: config.HOST });
@@ -106,7 +113,7 @@ export async function bootstrapService<C extends KitConfig>(
       tracker: trackers.get(app)!,
       logger,
       timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-      bus: options.bus,
+      bus,
     });
     for (const signal of SHUTDOWN_SIGNALS) {
       process.on(signal, () => void shutdown.run(signal));
