@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger, type LoggerService } from '@nestjs/common';
-import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import { RpcException, Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { BusHeaders, type CommandReply } from '@rallyforge/contracts';
 import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
@@ -300,7 +300,7 @@ export class BusServer extends Server implements CustomTransportStrategy {
       try {
         result = await lastValueFrom(this.transformToObservable(await handler(delivery.envelope.data, ctx)), { defaultValue: undefined });
       } catch (error) {
-        throw ctx.handlerError ?? toError(error);
+        throw unwrapRpcException(ctx.handlerError ?? toError(error));
       }
     }
     return result;
@@ -467,6 +467,13 @@ function toError(error: unknown): unknown {
     return wrapped;
   }
   return error;
+}
+
+/** An `RpcException`'s payload (`{ code, message }` or a string) says what the handler meant; use it instead of the wrapper. */
+function unwrapRpcException(error: unknown): unknown {
+  if (!(error instanceof RpcException)) return error;
+  const payload = error.getError();
+  return typeof payload === 'string' ? new Error(payload) : payload;
 }
 
 /** A stable code for an error reply: the error's own string `code` (BusError, RpcException payloads) or a generic one. */
