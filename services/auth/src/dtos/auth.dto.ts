@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsEmail, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PASSWORD_MAX_LENGTH } from '../utils/password-policy';
 
@@ -9,6 +10,9 @@ export const EMAIL_MAX_LENGTH = 320;
 export const DISPLAY_NAME_MAX_LENGTH = 200;
 /** Refresh tokens are ~90 characters; anything much longer is not one of ours. */
 export const REFRESH_TOKEN_MAX_LENGTH = 200;
+
+/** Surrounding blanks in a pasted e-mail are not worth a 400; case is normalised by the service. */
+const trim = Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
 
 const organisationMessage = 'organisation must be an organisation id such as "demo" (lower-case letters, digits, hyphens)';
 
@@ -21,6 +25,7 @@ export class RegisterDto {
   organisation!: string;
 
   @ApiProperty({ example: 'veteran@example.org', maxLength: EMAIL_MAX_LENGTH })
+  @trim
   @IsEmail({}, { message: 'email must be an e-mail address' })
   @MaxLength(EMAIL_MAX_LENGTH)
   email!: string;
@@ -51,6 +56,7 @@ export class LoginDto {
   organisation!: string;
 
   @ApiProperty({ example: 'veteran@example.org', maxLength: EMAIL_MAX_LENGTH })
+  @trim
   @IsEmail({}, { message: 'email must be an e-mail address' })
   @MaxLength(EMAIL_MAX_LENGTH)
   email!: string;
