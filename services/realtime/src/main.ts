@@ -1,0 +1,4 @@
+import { loadRealtimeConfig } from './config';
+import { startRealtimeService } from './realtime.app';
+
+void startRealtimeService(loadRealtimeConfig());
