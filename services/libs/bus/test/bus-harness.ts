@@ -3,12 +3,17 @@
  * Only plumbing lives here: starting a Nest microservice on a BusServer, bounded waiting, raw AMQP access for
  * messages a well-behaved producer would never send (duplicates, invalid payloads).
  */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Module, type INestMicroservice, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { connect, type ChannelModel } from 'amqplib';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { BusConnection, BusExceptionFilter, BusServer, BusTables1700000000000, type BusServerOptions } from '../src';
+
+const runFile = promisify(execFile);
 
 export interface RunningService {
   readonly app: INestMicroservice;
@@ -104,4 +109,16 @@ export async function metricValue(registry: Registry, name: string, labels: Reco
   const { values } = await metric.get();
   const sample = values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val));
   return sample?.value ?? 0;
+}
+
+const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
+
+/**
+ * Restarts the broker through tools/test/infra's `restartRabbitMq()`, in a child process: that helper blocks on
+ * `rabbitmqctl`, and a blocked event loop here would freeze the very producers and consumers whose behaviour
+ * during the outage the test is about.
+ */
+export async function restartBrokerInBackground(): Promise<void> {
+  const script = "require('./tools/test/infra').restartRabbitMq().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); })";
+  await runFile(process.execPath, ['--import', 'tsx', '-e', script], { cwd: REPO_ROOT, env: process.env, timeout: 180_000 });
 }
