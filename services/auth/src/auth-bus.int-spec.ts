@@ -1,5 +1,5 @@
 import { BusCommandFailedError } from '@rallyforge/bus';
-import { Commands, Events, PLATFORM_TENANT } from '@rallyforge/contracts';
+import { Commands, Events, PLATFORM_TENANT, type Payload } from '@rallyforge/contracts';
 import { randomUUID } from 'node:crypto';
 import {
   createEnvironment,
@@ -31,7 +31,7 @@ describe('auth on the bus (real RabbitMQ vhost, PostgreSQL)', () => {
     await env?.drop();
   });
 
-  const upsert = (payload: Partial<Parameters<typeof Commands.upsertOrganisation.schema.parse>[0]> & { tenantId: string }, options = {}) =>
+  const upsert = (payload: Partial<Payload<typeof Commands.upsertOrganisation>> & { tenantId: string }, options = {}) =>
     env.bus.request<UpsertOrganisationResult>(
       Commands.upsertOrganisation,
       { displayName: 'Bus Org', registration: 'open', admins: [], suspended: false, ...payload },

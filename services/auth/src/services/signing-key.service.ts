@@ -151,7 +151,7 @@ export class SigningKeyService implements OnApplicationBootstrap {
     const der = privateKey.export({ format: 'der', type: 'pkcs8' });
     const key = { kid, algorithm: SIGNING_ALGORITHM, publicJwk, createdAt: now, retiresAt };
     await this.keys.insert(manager, { ...key, privateKeyEncrypted: encryptSecret(der, this.kek, kid) });
-    this.logger.log({ kid, retiresAt: retiresAt.toISOString() }, SigningKeyMessages.created);
+    this.logger.log({ msg: SigningKeyMessages.created, kid, retiresAt: retiresAt.toISOString() });
     return key as SigningKeyEntity;
   }
 }
