@@ -10,10 +10,14 @@ import {
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { freshDatabase, freshVhost } from '../../../tools/test/infra';
+import { freshDatabase, freshVhost } from '@rallyforge/tools/test/infra';
 import { AppModule, attachBus } from '../src/app.module';
 import { loadAuthConfig, type AuthConfig } from '../src/config';
 import { AUTH_DATABASE } from '../src/database';
+
+/** Response bodies are asserted field by field; typing each one would only restate the assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 type Disposable = Awaited<ReturnType<typeof freshDatabase>>;
 
@@ -110,7 +114,7 @@ export class Http {
     method: string,
     path: string,
     options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
-  ): Promise<{ status: number; body: any; headers: Headers }> {
+  ): Promise<{ status: number; body: Json; headers: Headers }> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -148,7 +152,7 @@ export class EventListener {
     return listener;
   }
 
-  bodies(): any[] {
+  bodies(): Json[] {
     return this.messages.map((message) => JSON.parse(message.content.toString('utf8')));
   }
 
