@@ -47,6 +47,15 @@ export interface NewEvidence {
   sha256: string;
 }
 
+/** One evidence item as json_build_object returns it (timestamps as text). */
+interface EvidenceJson {
+  documentId: string;
+  filename: string;
+  contentType: string;
+  sizeBytes: number;
+  addedAt: string;
+}
+
 interface ClaimRow {
   id: string;
   tenant_id: string;
@@ -65,8 +74,8 @@ const CLAIM_COLUMNS = 'id, tenant_id, owner_id, title, type, status, evidence_co
  * The only code that reads or writes `claims` and `claim_evidence`. Every query filters by the tenant of the
  * caller (from the verified token or the message envelope, never from a request body), and by owner when the
  * scope says so. Writes run in transactions bound to the tenant (see tenant-transaction.ts); the hot reads are
- * single statements on the (tenant_id[, owner_id], created_at DESC, id DESC) indexes. When Row-Level Security
- * is switched on, the reads move into `inTenantTransaction` as well.
+ * single prepared statements on the (tenant_id[, owner_id], created_at DESC, id DESC) indexes. When Row-Level
+ * Security is switched on, the reads move into `inTenantTransaction` as well.
  */
 @Injectable()
 export class ClaimsRepository {
@@ -74,6 +83,10 @@ export class ClaimsRepository {
     private readonly dataSource: DataSource,
     private readonly outbox: OutboxPublisher,
   ) {}
+
+  private read<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    return namedQuery<T>((this.dataSource.driver as unknown as { master: PgPool }).master, name, text, values);
+  }
 
   /** Inserts the claim and its `claim.created` event in one transaction. */
   async create(claim: NewClaim, actor: Actor): Promise<ClaimRecord> {
@@ -107,7 +120,9 @@ export class ClaimsRepository {
       where += ` AND (created_at, id) < ($${params.length - 1}, $${params.length})`;
     }
     params.push(page.limit);
-    const rows: ClaimRow[] = await this.dataSource.query(
+    const name = `claims_list${scope.ownerId !== undefined ? '_owner' : ''}${page.after ? '_after' : ''}`;
+    const rows = await this.read<ClaimRow>(
+      name,
       `SELECT ${CLAIM_COLUMNS} FROM claims WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
@@ -122,19 +137,19 @@ export class ClaimsRepository {
       params.push(scope.ownerId);
       where += ' AND c.owner_id = $3';
     }
-    const rows: Array<ClaimRow & { evidence: Array<{ documentId: string; filename: string; contentType: string; sizeBytes: number; addedAt: string }> }> =
-      await this.dataSource.query(
-        `SELECT c.id, c.tenant_id, c.owner_id, c.title, c.type, c.status, c.evidence_count, c.created_at, c.updated_at,
-                COALESCE((
-                  SELECT json_agg(json_build_object(
-                           'documentId', e.document_id, 'filename', e.filename, 'contentType', e.content_type,
-                           'sizeBytes', e.size_bytes, 'addedAt', e.added_at)
-                         ORDER BY e.added_at, e.document_id)
-                  FROM claim_evidence e WHERE e.claim_id = c.id AND e.tenant_id = c.tenant_id
-                ), '[]'::json) AS evidence
-         FROM claims c WHERE ${where}`,
-        params,
-      );
+    const rows = await this.read<ClaimRow & { evidence: EvidenceJson[] }>(
+      `claims_get${scope.ownerId !== undefined ? '_owner' : ''}`,
+      `SELECT c.id, c.tenant_id, c.owner_id, c.title, c.type, c.status, c.evidence_count, c.created_at, c.updated_at,
+              COALESCE((
+                SELECT json_agg(json_build_object(
+                         'documentId', e.document_id, 'filename', e.filename, 'contentType', e.content_type,
+                         'sizeBytes', e.size_bytes, 'addedAt', e.added_at)
+                       ORDER BY e.added_at, e.document_id)
+                FROM claim_evidence e WHERE e.claim_id = c.id AND e.tenant_id = c.tenant_id
+              ), '[]'::json) AS evidence
+       FROM claims c WHERE ${where}`,
+      params,
+    );
     const row = rows[0];
     if (!row) return undefined;
     return {
@@ -196,6 +211,18 @@ export class ClaimsRepository {
   ): Promise<void> {
     await this.outbox.publish(manager, Events.claimEvidenceAdded, event, options);
   }
+}
+
+/**
+ * Hot-path reads go straight to the pg pool as named (prepared) statements: PostgreSQL plans each once per
+ * connection, and TypeORM's per-query runner is skipped. Statement names are fixed per SQL shape.
+ */
+function namedQuery<T>(pool: PgPool, name: string, text: string, values: unknown[]): Promise<T[]> {
+  return pool.query({ name, text, values }).then((result) => result.rows as T[]);
+}
+
+interface PgPool {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
 
 function toClaimRecord(row: ClaimRow): ClaimRecord {
