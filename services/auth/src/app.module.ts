@@ -60,14 +60,8 @@ import { SigningKeysModule } from './signing-keys.module';
 })
 export class AppModule {}
 
-/**
- * WORKAROUND (service-kit): `bootstrapService({ bus: { server } })` wants the BusServer before the app exists, but
- * the server must share the app's BusConnection and DataSource (`createBusServer(app)`). `configureApp` runs after
- * the app is created and before bootstrapService reads `bus`, so the server is filled in there. Remove once the kit
- * accepts `bus: (app) => BusShutdownOptions`.
- */
-export function attachBus(app: NestFastifyApplication, bus: BusShutdownOptions): void {
+/** The bus consumer (sharing the app's connection and DataSource, so handlers run in inbox transactions) and its health. */
+export function busOf(app: NestFastifyApplication): BusShutdownOptions {
   const connection = app.get(BusConnection);
-  bus.server = createBusServer(app);
-  bus.isHealthy = () => connection.isHealthy();
+  return { server: createBusServer(app), isHealthy: () => connection.isHealthy() };
 }

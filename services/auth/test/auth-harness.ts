@@ -5,13 +5,12 @@ import {
   createLogger,
   postgresDataSourceOptions,
   runMigrations,
-  type BusShutdownOptions,
 } from '@rallyforge/service-kit';
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { freshDatabase, freshVhost } from '@rallyforge/tools/test/infra';
-import { AppModule, attachBus } from '../src/app.module';
+import { AppModule, busOf } from '../src/app.module';
 import { loadAuthConfig, type AuthConfig } from '../src/config';
 import { AUTH_DATABASE } from '../src/database';
 
@@ -91,15 +90,7 @@ export async function startAuth(env: AuthEnvironment, overrides: Record<string, 
     ARGON2_TIME_COST: '1',
     ...overrides,
   });
-  const bus: BusShutdownOptions = {};
-  const app = await bootstrapService({
-    name: 'auth',
-    module: AppModule,
-    config,
-    bus,
-    configureApp: (created) => attachBus(created, bus),
-    handleSignals: false,
-  });
+  const app = await bootstrapService({ name: 'auth', module: AppModule, config, bus: busOf, handleSignals: false });
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { app, config, url, close: () => app.close() };
 }
