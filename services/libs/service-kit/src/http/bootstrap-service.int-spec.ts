@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SignJWT, generateKeyPair } from 'jose';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the shared test infrastructure (tools/test) is not a library
@@ -283,8 +284,10 @@ describe('bootstrapService (real HTTP, PostgreSQL, Redis)', () => {
 
   describe('metrics', () => {
     it('counts requests by route template, method and status, and times them', async () => {
-      await get('/api/v1/widgets/cached/a');
-      await get('/api/v1/widgets/cached/a');
+      // a key of this run only: the test Redis is shared and outlives the run
+      const key = randomUUID();
+      expect(await (await get(`/api/v1/widgets/cached/${key}`)).json()).toEqual({ value: `loaded ${key}` });
+      expect(await (await get(`/api/v1/widgets/cached/${key}`)).json()).toEqual({ value: `loaded ${key}` });
       const text = await (await get('/metrics')).text();
       expect(text).toMatch(/^http_requests_total\{method="GET",route="\/api\/v1\/widgets\/cached\/:key",status_code="200"\} 2$/m);
       expect(text).toMatch(/^http_requests_total\{method="GET",route="\/health\/live",status_code="200"\} \d+$/m);

@@ -65,7 +65,14 @@ function httpGet(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits until the service has logged `msg` (timing by events, not sleeps: the machine may be busy). */
+async function logged(lines: Array<Record<string, unknown>>, msg: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!lines.some((line) => line.msg === msg)) {
+    if (Date.now() > deadline) throw new Error(`"${msg}" was not logged within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 describe('graceful shutdown (child process)', () => {
   let service: RunningService | undefined;
@@ -83,9 +90,9 @@ describe('graceful shutdown (child process)', () => {
     expect(JSON.parse(ready.body)).toMatchObject({ info: { lifecycle: { status: 'up' }, bus: { status: 'up' } } });
 
     const inFlight = httpGet(`${baseUrl}/api/v1/drain/slow?ms=1500`);
-    await sleep(300);
+    await logged(lines, 'Slow request started');
     child.kill('SIGTERM');
-    await sleep(100);
+    await logged(lines, 'Shutdown started');
     await expect(httpGet(`${baseUrl}/health/live`)).rejects.toThrow(/ECONNREFUSED|ECONNRESET|socket hang up/);
 
     const answered = await inFlight;
@@ -106,7 +113,7 @@ describe('graceful shutdown (child process)', () => {
       () => 'answered',
       () => 'cut off',
     );
-    await sleep(300);
+    await logged(lines, 'Slow request started');
     const signalledAt = Date.now();
     child.kill('SIGTERM');
     expect(await tooSlow).toBe('cut off');
