@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern } from '@nestjs/microservices';
+import { context, propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { Events } from '@rallyforge/contracts';
 import type { ChannelModel } from 'amqplib';
 import { Registry } from 'prom-client';
@@ -27,6 +30,7 @@ const outbox = new OutboxPublisher();
 /** Per message id: how many more calls fail after writing. */
 const failAfterWrite = new Map<string, number>();
 const ledgerCalls: string[] = [];
+const traceIds = new Map<string, string | undefined>();
 const auditSeen: string[] = [];
 
 @Controller()
@@ -35,6 +39,7 @@ class LedgerHandlers {
   @EventPattern('claim.created')
   async onClaimCreated(@Ctx() ctx: BusContext): Promise<void> {
     ledgerCalls.push(ctx.messageId);
+    traceIds.set(ctx.messageId, trace.getSpanContext(context.active())?.traceId);
     await ctx.manager.query('INSERT INTO handled (message_id, attempt, tenant_id) VALUES ($1, $2, $3)', [ctx.messageId, ctx.attempt, ctx.tenantId]);
     const data = ctx.envelope.data as { claimId: string; ownerId: string };
     await outbox.publish(
@@ -77,6 +82,8 @@ describe('transactional outbox and idempotent inbox against PostgreSQL and Rabbi
   let raw: ChannelModel;
 
   beforeAll(async () => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     vhost = await freshVhost('bus-outbox');
     database = await freshDatabase('bus-outbox');
     dataSource = await migratedDataSource(database.url, [TestTables1700000000001]);
@@ -99,6 +106,8 @@ describe('transactional outbox and idempotent inbox against PostgreSQL and Rabbi
     await dataSource?.destroy();
     await database?.drop();
     await vhost?.drop();
+    propagation.disable();
+    context.disable();
   });
 
   it('publishes an event written in a committed transaction, woken by the commit', async () => {
@@ -114,6 +123,16 @@ describe('transactional outbox and idempotent inbox against PostgreSQL and Rabbi
     const [row] = await dataSource.query('SELECT sent_at, attempts FROM bus_outbox WHERE id = $1', [envelope.id]);
     expect(row.sent_at).not.toBeNull();
     expect(await metricValue(relayRegistry, 'bus_messages_published_total', { type: 'claim.created' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('captures the trace context when the row is written, so the consumer joins the trace of the request', async () => {
+    const traceId = 'aaaabbbbccccddddeeeeffff00001111';
+    const request = trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: '1111222233334444', traceFlags: TraceFlags.SAMPLED });
+    const envelope = await context.with(request, () => dataSource.transaction((manager) => outbox.publish(manager, Events.claimCreated, claim(), { tenantId: 'acme' })));
+    const [row] = await dataSource.query('SELECT headers FROM bus_outbox WHERE id = $1', [envelope.id]);
+    expect(row.headers.traceparent).toBe(`00-${traceId}-1111222233334444-01`);
+    await waitFor('the handler', () => traceIds.has(envelope.id));
+    expect(traceIds.get(envelope.id)).toBe(traceId);
   });
 
   it('lets a handler write data and a follow-up outbox event atomically with the inbox row', async () => {
