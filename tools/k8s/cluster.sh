@@ -43,6 +43,8 @@ readonly NODE_ZONES=(a b c)
 # Leaf certificates are renewed on `up` when they expire within this many seconds (7 days).
 readonly CERT_RENEW_WITHIN_SECONDS=604800
 
+readonly LOG_ROTATE_BYTES=$(( 20 * 1024 * 1024 ))
+
 # Start order; `down` stops in reverse.
 readonly COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
@@ -118,9 +120,15 @@ ensure_port_free() {
 # Starts a program detached (own session, no terminal, stdin closed) so that neither a Ctrl-C in the
 # caller's terminal nor a test runner killing its process group stops the cluster.
 start_detached() {
-  local name="$1"; shift
+  local name="$1" log_file; shift
+  log_file="${LOG_DIR}/${name}.log"
+  # Logs append across restarts; keep one previous generation once they grow past the limit.
+  if [[ -f "${log_file}" ]] && (( $(stat -c %s "${log_file}") > LOG_ROTATE_BYTES )); then
+    mv -f "${log_file}" "${log_file}.1"
+  fi
   printf '\n===== %s starting %s =====\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${name}" >>"${LOG_DIR}/${name}.log"
-  setsid "$@" </dev/null >>"${LOG_DIR}/${name}.log" 2>&1 &
+  # The lock fd must not leak into the daemon, or the daemon would hold cluster.sh's lock forever.
+  setsid "$@" </dev/null >>"${LOG_DIR}/${name}.log" 2>&1 {lock_fd}>&- &
   echo "$!" >"$(pid_file "${name}")"
 }
 
@@ -176,22 +184,24 @@ https_healthy() { curl -fsS --max-time 2 --cacert "${PKI_DIR}/ca.crt" "https://1
 
 openssl_quiet() { openssl "$@" 2>/dev/null; }
 
+# ensure_ca <name> <common name>
 ensure_ca() {
-  [[ -f "${PKI_DIR}/ca.crt" && -f "${PKI_DIR}/ca.key" ]] && return 0
-  log "generating the cluster CA in ${PKI_DIR}"
-  openssl_quiet genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "${PKI_DIR}/ca.key"
-  openssl_quiet req -x509 -new -key "${PKI_DIR}/ca.key" -sha256 -days 3650 -subj "/CN=${CLUSTER_NAME}-ca" \
+  local name="$1" cn="$2"
+  [[ -f "${PKI_DIR}/${name}.crt" && -f "${PKI_DIR}/${name}.key" ]] && return 0
+  log "generating CA ${name} in ${PKI_DIR}"
+  openssl_quiet genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "${PKI_DIR}/${name}.key"
+  openssl_quiet req -x509 -new -key "${PKI_DIR}/${name}.key" -sha256 -days 3650 -subj "/CN=${cn}" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
-    -out "${PKI_DIR}/ca.crt"
-  # A new CA invalidates every certificate signed by the old one.
-  find "${PKI_DIR}" -maxdepth 1 -name '*.crt' ! -name 'ca.crt' -delete
+    -out "${PKI_DIR}/${name}.crt"
+  # A new CA invalidates every certificate it signed before; issue_cert reissues the missing ones.
+  find "${PKI_DIR}" -maxdepth 1 -name '*.crt' ! -name 'ca.crt' ! -name 'front-proxy-ca.crt' -delete
 }
 
-# issue_cert <name> <subject> <extendedKeyUsage> [subjectAltName]
+# issue_cert <name> <subject> <extendedKeyUsage> [subjectAltName] [issuing CA name]
 issue_cert() {
-  local name="$1" subject="$2" eku="$3" san="${4:-}" ext
+  local name="$1" subject="$2" eku="$3" san="${4:-}" ca="${5:-ca}" ext
   local crt="${PKI_DIR}/${name}.crt" key="${PKI_DIR}/${name}.key"
-  if [[ -f "${crt}" && -f "${key}" ]] && openssl_quiet x509 -checkend "${CERT_RENEW_WITHIN_SECONDS}" -noout -in "${crt}"; then
+  if [[ -f "${crt}" && -f "${key}" ]] && openssl x509 -checkend "${CERT_RENEW_WITHIN_SECONDS}" -noout -in "${crt}" >/dev/null 2>&1; then
     return 0
   fi
   log "issuing certificate ${name} (${subject})"
@@ -199,14 +209,18 @@ issue_cert() {
   ext="basicConstraints=critical,CA:FALSE"$'\n'"keyUsage=critical,digitalSignature,keyEncipherment"$'\n'"extendedKeyUsage=${eku}"
   [[ -z "${san}" ]] || ext+=$'\n'"subjectAltName=${san}"
   openssl_quiet req -new -key "${key}" -subj "${subject}" \
-    | openssl_quiet x509 -req -CA "${PKI_DIR}/ca.crt" -CAkey "${PKI_DIR}/ca.key" -set_serial "0x$(openssl rand -hex 16)" \
+    | openssl_quiet x509 -req -CA "${PKI_DIR}/${ca}.crt" -CAkey "${PKI_DIR}/${ca}.key" -set_serial "0x$(openssl rand -hex 16)" \
       -sha256 -days 825 -extfile <(printf '%s\n' "${ext}") -out "${crt}"
 }
 
 ensure_pki() {
   mkdir -p "${PKI_DIR}"
   chmod 700 "${PKI_DIR}"
-  ensure_ca
+  ensure_ca ca "${CLUSTER_NAME}-ca"
+  # The aggregation layer's CA: the apiserver proves itself to extension apiservers with
+  # front-proxy-client, and publishes this CA so that controllers can verify proxied requests.
+  ensure_ca front-proxy-ca "${CLUSTER_NAME}-front-proxy-ca"
+  issue_cert front-proxy-client "/CN=front-proxy-client" clientAuth "" front-proxy-ca
   issue_cert kube-apiserver "/CN=kube-apiserver" serverAuth \
     "IP:127.0.0.1,IP:${KUBERNETES_SERVICE_IP},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
   issue_cert kube-apiserver-kubelet-client "/CN=kube-apiserver-kubelet-client" clientAuth
@@ -313,12 +327,20 @@ start_kube_apiserver() {
     --kubelet-client-certificate="${PKI_DIR}/kube-apiserver-kubelet-client.crt" \
     --kubelet-client-key="${PKI_DIR}/kube-apiserver-kubelet-client.key" \
     --kubelet-certificate-authority="${PKI_DIR}/ca.crt" \
+    --requestheader-client-ca-file="${PKI_DIR}/front-proxy-ca.crt" \
+    --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User \
+    --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --proxy-client-cert-file="${PKI_DIR}/front-proxy-client.crt" \
+    --proxy-client-key-file="${PKI_DIR}/front-proxy-client.key" \
     --authorization-mode=Node,RBAC \
     --enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,DefaultStorageClass,DefaultTolerationSeconds,Priority,PodSecurity,ResourceQuota,NodeRestriction,MutatingAdmissionWebhook,ValidatingAdmissionWebhook \
     --service-account-issuer="${SERVICE_ACCOUNT_ISSUER}" \
     --service-account-key-file="${PKI_DIR}/sa.pub" \
     --service-account-signing-key-file="${PKI_DIR}/sa.key" \
     --service-cluster-ip-range="${SERVICE_CIDR}" \
+    --endpoint-reconciler-type=none \
     --allow-privileged=true \
     --profiling=false
   wait_until kube-apiserver 120 apiserver_ready
@@ -340,7 +362,7 @@ start_kube_controller_manager() {
     --tls-cert-file="${PKI_DIR}/kube-controller-manager-serving.crt" \
     --tls-private-key-file="${PKI_DIR}/kube-controller-manager-serving.key" \
     --leader-elect=false \
-    --controllers='*,bootstrapsigner,tokencleaner' \
+    --controllers='*,bootstrap-signer-controller,token-cleaner-controller' \
     --use-service-account-credentials=true \
     --service-account-private-key-file="${PKI_DIR}/sa.key" \
     --root-ca-file="${PKI_DIR}/ca.crt" \
@@ -349,6 +371,7 @@ start_kube_controller_manager() {
     --cluster-name="${CLUSTER_NAME}" \
     --service-cluster-ip-range="${SERVICE_CIDR}" \
     --allocate-node-cidrs=false \
+    --flex-volume-plugin-dir="${STATE_DIR}/flexvolume" \
     --profiling=false
   wait_until kube-controller-manager 60 https_healthy "${CONTROLLER_MANAGER_PORT}"
 }
@@ -384,7 +407,8 @@ start_kwok() {
     --server-address="127.0.0.1:${KWOK_PORT}" \
     --tls-cert-file="${PKI_DIR}/kwok.crt" \
     --tls-private-key-file="${PKI_DIR}/kwok.key" \
-    --node-lease-duration-seconds=40
+    --node-lease-duration-seconds=40 \
+    --v=WARN
   wait_until kwok 30 https_healthy "${KWOK_PORT}"
 }
 
@@ -461,12 +485,18 @@ wait_for_default_service_account() {
 # ---------------------------------------------------------------------------------------------------
 # Commands
 
+# Serialises up/down across processes (parallel test runners call `up` concurrently). The wait is
+# long because the holder may be building the tools from source.
+readonly LOCK_TIMEOUT_SECONDS=2400
 with_lock() {
+  local holders
   mkdir -p "${STATE_DIR}"
   exec {lock_fd}>"${STATE_DIR}/.lock"
   if ! flock -n "${lock_fd}"; then
-    log "another cluster.sh command holds ${STATE_DIR}/.lock; waiting"
-    flock "${lock_fd}"
+    holders="$(fuser "${STATE_DIR}/.lock" 2>/dev/null | xargs || true)"
+    log "another cluster.sh command holds ${STATE_DIR}/.lock (pids: ${holders:-unknown}); waiting up to ${LOCK_TIMEOUT_SECONDS}s"
+    flock -w "${LOCK_TIMEOUT_SECONDS}" "${lock_fd}" \
+      || die "gave up waiting for ${STATE_DIR}/.lock after ${LOCK_TIMEOUT_SECONDS}s; its holders were: ${holders:-unknown}. If none of them is a cluster.sh, delete the file and retry."
   fi
 }
 
@@ -583,7 +613,7 @@ main() {
     down) cmd_down "$@" ;;
     env) cmd_env "$@" ;;
     status) cmd_status "$@" ;;
-    -h | --help | help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
+    -h | --help | help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
     *) die "usage: cluster.sh up|down [--purge]|env|status (got '${cmd}')" ;;
   esac
 }
