@@ -170,6 +170,33 @@ describe('bus fan-out against RabbitMQ', () => {
     expect(seen.beta).toHaveLength(0);
   });
 
+  it('parks a valid message the service has no handler for (e.g. left over from a removed binding)', async () => {
+    const envelope = createEnvelope(Events.documentUploaded, document, { tenantId: 'acme' });
+    const message = toOutgoingMessage(envelope);
+    const channel = await raw.createConfirmChannel();
+    channel.sendToQueue('rf.alpha', message.content, message.options);
+    await channel.waitForConfirms();
+    await channel.close();
+
+    const parked = await waitFor('alpha to park the unhandled message', async () =>
+      (await ParkedMessages.using(raw).list('alpha')).find((m) => m.messageId === envelope.id),
+    );
+    expect(parked).toMatchObject({ reason: 'rejected', error: 'Service alpha has no handler for document.uploaded' });
+  });
+
+  it('counts messages of unknown types under one "unknown" label', async () => {
+    const envelope = createEnvelope(Events.claimCreated, claim, { tenantId: 'acme' });
+    const message = toOutgoingMessage({ ...envelope, type: 'claim.made_up' });
+    const channel = await raw.createConfirmChannel();
+    channel.publish(message.exchange, 'claim.made_up', message.content, { ...message.options, headers: { ...message.options.headers, [BusHeaders.messageType]: 'claim.made_up' } });
+    await channel.waitForConfirms();
+    await channel.close();
+
+    await waitFor('alpha to reject it', async () => (await metricValue(alpha.registry, 'bus_messages_consumed_total', { type: 'unknown', outcome: 'rejected' })) === 1);
+    const parked = (await ParkedMessages.using(raw).list('alpha')).find((m) => m.messageId === envelope.id);
+    expect(parked?.error).toBe('Unknown message type claim.made_up@1');
+  });
+
   it('reports the connection as healthy with bus_connection_up 1', async () => {
     expect(alpha.connection.isHealthy()).toBe(true);
     expect(await metricValue(alpha.registry, 'bus_connection_up', { connection: 'alpha' })).toBe(1);

@@ -26,7 +26,7 @@ import { BusContext, type BusDelivery } from './bus-context';
 import { BusMetrics, type ConsumeOutcome } from './bus-metrics';
 import { ConfirmPublisher } from './confirm-publisher';
 import { InboxRepository } from './inbox/inbox.repository';
-import { decodeMessage } from './message-envelope';
+import { decodeMessage, findLatestContract } from './message-envelope';
 import { describeError, parkedHeaders, readAttempt, readStringHeader, republishHeaders } from './message-headers';
 import { isWildcardPattern, matchesTopicPattern } from './topic-pattern';
 import { assertRetryDelays, assertServiceName, assertServiceTopology, parkedQueueName, retryQueueName, serviceQueueName } from './topology';
@@ -208,7 +208,7 @@ export class BusServer extends Server implements CustomTransportStrategy {
   private async handleDelivery(channel: Channel, message: ConsumeMessage): Promise<void> {
     const headers = message.properties.headers;
     const decoded = decodeMessage(message.content, headers);
-    const type = decoded.envelope?.type ?? readStringHeader(headers, BusHeaders.messageType) ?? 'unknown';
+    const type = metricType(decoded.envelope?.type ?? readStringHeader(headers, BusHeaders.messageType));
     const endTimer = this.metrics.handlerDuration.startTimer({ type });
     try {
       if (!decoded.ok) return await this.reject(channel, message, type, decoded.reason);
@@ -217,11 +217,11 @@ export class BusServer extends Server implements CustomTransportStrategy {
         contract: decoded.contract,
         attempt: readAttempt(headers),
         message,
-        pattern: type,
+        pattern: decoded.envelope.type,
         traceContext: extractTraceContext(headers),
       };
       const isRequest = Boolean(message.properties.replyTo);
-      const handlers = this.matchHandlers(type, isRequest);
+      const handlers = this.matchHandlers(decoded.envelope.type, isRequest);
       if (handlers.length === 0) return await this.reject(channel, message, type, `Service ${this.service} has no handler for ${type}`);
       const execution = await this.runTraced(delivery, () => this.execute(delivery, handlers));
       if (isRequest && !handlers[0].handler.isEventHandler) return await this.settleRequest(channel, message, type, execution);
@@ -393,6 +393,7 @@ export class BusServer extends Server implements CustomTransportStrategy {
 
   private async reply(message: ConsumeMessage, type: string, reply: CommandReply<unknown>): Promise<void> {
     const { replyTo, correlationId, headers } = message.properties;
+    const tenantId = readStringHeader(headers, BusHeaders.tenantId);
     try {
       await this.publisher.publishOne({
         exchange: '',
@@ -403,7 +404,7 @@ export class BusServer extends Server implements CustomTransportStrategy {
           correlationId: correlationId as string | undefined,
           contentType: BUS_CONTENT_TYPE,
           type: `${type}.reply`,
-          headers: { [BusHeaders.tenantId]: readStringHeader(headers, BusHeaders.tenantId) },
+          headers: tenantId === undefined ? {} : { [BusHeaders.tenantId]: tenantId },
         },
       });
     } catch (error) {
@@ -449,6 +450,14 @@ export class BusServer extends Server implements CustomTransportStrategy {
     }, INBOX_DEFAULT_CLEANUP_INTERVAL_MS);
     this.inboxCleanupTimer.unref();
   }
+}
+
+/**
+ * The `type` label of a message: its type when it is a known contract, else `unknown`. Types of invalid messages
+ * come from the sender; using them as labels would let any producer grow the metric series without bound.
+ */
+function metricType(type: string | undefined): string {
+  return type !== undefined && findLatestContract(type) ? type : 'unknown';
 }
 
 /** The routing key the message was first published with (retries come back with the service queue's name). */
