@@ -228,3 +228,34 @@ describe('GET /api/v1/documents/:id and /content', () => {
     expectError({ status: res.statusCode, body: res.json() }, 400, 'BAD_REQUEST');
   });
 });
+
+describe('over a real socket', () => {
+  it('answers an oversized upload with a 413 body, not a reset connection', async () => {
+    const { payload, contentType } = await multipartBody([
+      ['claimId', claimId],
+      ['file', Buffer.concat([samplePdf(), Buffer.alloc(11 * 1024 * 1024)]), 'huge.pdf', 'application/pdf'],
+    ]);
+    const res = await fetch(`${await h.app.getUrl()}/api/v1/documents`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, ...(await auth(alice)) },
+      body: payload,
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('answers junk with 415 as soon as its first bytes arrive, and uploads a PDF', async () => {
+    const junk = await multipartBody([
+      ['claimId', claimId],
+      ['file', Buffer.alloc(5 * 1024 * 1024, 0x41), 'junk.pdf', 'application/pdf'],
+    ]);
+    const url = `${await h.app.getUrl()}/api/v1/documents`;
+    const refused = await fetch(url, { method: 'POST', headers: { 'content-type': junk.contentType, ...(await auth(alice)) }, body: junk.payload });
+    expect(refused.status).toBe(415);
+    await refused.arrayBuffer();
+
+    const good = await multipartBody([['claimId', claimId], ['file', samplePdf(), 'ok.pdf', 'application/pdf']]);
+    const accepted = await fetch(url, { method: 'POST', headers: { 'content-type': good.contentType, ...(await auth(alice)) }, body: good.payload });
+    expect(accepted.status).toBe(201);
+  });
+});
