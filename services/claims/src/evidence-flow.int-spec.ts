@@ -7,14 +7,13 @@ import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createLogger, loadConfig, postgresDataSourceOptions, runMigrations } from '@rallyforge/service-kit';
 import { freshDatabase } from '@rallyforge/tools/test/infra';
-/* eslint-disable @nx/enforce-module-boundaries -- a test of the flow between the two services boots both */
+// The one place claims code touches the documents service: this test boots both (a candidate for tools/e2e).
 import { documentsConfigSchema } from '@rallyforge/documents/src/config';
 import { startDocumentsService } from '@rallyforge/documents/src/documents.app';
 import { DOCUMENTS_ENTITIES } from '@rallyforge/documents/src/entities/documents-entities';
 import { DOCUMENTS_MIGRATIONS } from '@rallyforge/documents/src/migrations/documents-migrations';
 import { multipartBody } from '@rallyforge/documents/test/documents-harness';
 import { samplePdf } from '@rallyforge/documents/test/fixtures';
-/* eslint-enable @nx/enforce-module-boundaries */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -7,6 +7,7 @@ const MAX_EXTENSION_LENGTH = 16;
 
 // C0/C1 controls, DEL, and the invisible format characters that can disguise a name (bidi overrides such as
 // U+202E turn "fdp.exe" into "exe.pdf" on screen, zero-width characters hide differences).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_AND_FORMAT_CHARS = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
 // Characters that are reserved in file names on common systems or break a quoted header value.
 const RESERVED_CHARS = /[<>:"|?*\\/]/g;
