@@ -1,0 +1,135 @@
+import { Informer, listWatchFor } from '../../src/controller-core/informer';
+import { CONFIG_MAPS, type KubeObject } from '../../src/controller-core/resource';
+import { ResourceClient } from '../../src/controller-core/resource-client';
+import { RecordingListWatch } from '../support/recording-list-watch';
+import { CLUSTER_TIMEOUT_MS, connectTestCluster, eventually, type TestCluster } from '../support/test-cluster';
+
+interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+}
+
+const LABEL = 'rallyforge.io/informer-test';
+const SELECTOR = `${LABEL}=yes`;
+
+describe('Informer against a real kube-apiserver', () => {
+  let cluster: TestCluster;
+  let configMaps: ResourceClient<ConfigMap>;
+  const informers: Informer<ConfigMap>[] = [];
+
+  beforeAll(async () => {
+    cluster = await connectTestCluster('informer');
+    configMaps = new ResourceClient<ConfigMap>(cluster.client, CONFIG_MAPS);
+  }, CLUSTER_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await Promise.all(informers.map((i) => i.stop()));
+    await cluster?.close();
+  });
+
+  function startInformer(options: { minWatchTimeoutSeconds?: number; namespace?: string; random?: () => number } = {}) {
+    const listWatch = new RecordingListWatch(
+      listWatchFor<ConfigMap>(configMaps, { namespace: options.namespace ?? cluster.namespace, labelSelector: SELECTOR }),
+    );
+    const informer = Informer.create<ConfigMap>({
+      name: 'configmaps',
+      listWatch,
+      resyncPeriodMs: 0,
+      minWatchTimeoutSeconds: options.minWatchTimeoutSeconds,
+      random: options.random,
+      backoff: { initialMs: 300, jitter: 0 },
+    });
+    const events: string[] = [];
+    informer.addHandler({
+      onAdd: (o) => events.push(`add ${o.metadata.name}`),
+      onUpdate: (_, o) => events.push(`update ${o.metadata.name}:${JSON.stringify(o.data ?? {})}`),
+      onDelete: (o, unknown) => events.push(`delete ${o.metadata.name}${unknown ? ' (relist)' : ''}`),
+    });
+    informers.push(informer);
+    informer.start();
+    return { informer, listWatch, events };
+  }
+
+  const labelled = (name: string, data: Record<string, string> = {}, namespace = cluster.namespace): ConfigMap => ({
+    metadata: { name, namespace, labels: { [LABEL]: 'yes' } },
+    data,
+  });
+
+  it('lists then watches only labelled ConfigMaps and sees add, update and delete', async () => {
+    await configMaps.create(labelled('pre-existing'));
+    await configMaps.create({ metadata: { name: 'not-ours', namespace: cluster.namespace }, data: {} });
+    const { informer, events } = startInformer();
+    expect(await informer.waitForSync()).toBe(true);
+    expect(informer.keys()).toEqual([`${cluster.namespace}/pre-existing`]);
+    expect(informer.get(`${cluster.namespace}/pre-existing`)?.kind).toBe('ConfigMap');
+
+    await configMaps.create(labelled('created'));
+    await configMaps.patch('created', cluster.namespace, { data: { answer: '42' } }, { type: 'merge' });
+    await configMaps.delete('created', cluster.namespace);
+    // Removing the label takes the object out of the selector: the watch reports it deleted.
+    await configMaps.patch('pre-existing', cluster.namespace, { metadata: { labels: { [LABEL]: null } } }, { type: 'merge' });
+    await configMaps.patch('not-ours', cluster.namespace, { data: { ignored: 'yes' } }, { type: 'merge' });
+
+    await eventually(() => events.length >= 5, 10_000, 'five events');
+    expect(events).toEqual([
+      'add pre-existing',
+      'add created',
+      'update created:{"answer":"42"}',
+      'delete created',
+      'delete pre-existing',
+    ]);
+    expect(informer.keys()).toEqual([]);
+  });
+
+  it('resumes from the last resourceVersion after the watch is cut, without relisting', async () => {
+    const namespace = cluster.namespace;
+    const { informer, listWatch, events } = startInformer();
+    await informer.waitForSync();
+    await configMaps.create(labelled('before-cut'));
+    await eventually(() => informer.get(`${namespace}/before-cut`), 10_000, 'before-cut in the cache');
+    const versionBeforeCut = informer.lastSyncResourceVersion();
+
+    listWatch.cutWatch();
+    // Changed while the informer is disconnected (its backoff is 300 ms): the resumed watch must replay it.
+    await configMaps.create(labelled('during-cut'));
+    await eventually(() => informer.get(`${namespace}/during-cut`), 10_000, 'during-cut in the cache');
+
+    expect(listWatch.lists).toHaveLength(1);
+    expect(listWatch.watches.length).toBeGreaterThanOrEqual(2);
+    expect(listWatch.watches[1]!.resourceVersion).toBe(versionBeforeCut);
+    expect(events.filter((e) => e.startsWith('add during-cut'))).toHaveLength(1);
+    expect(informer.stats.errors).toBe(1);
+  });
+
+  it('resumes after the server ends the watch (timeoutSeconds) and receives bookmarks', async () => {
+    // Watches of 7 s (5 s × 1.5): kube-apiserver's watch cache sends a bookmark 2 s before a watch's deadline.
+    const { informer, listWatch } = startInformer({ minWatchTimeoutSeconds: 5, random: () => 0.5 });
+    await informer.waitForSync();
+    await eventually(() => listWatch.watches.length >= 3, 30_000, 'two server-side watch timeouts');
+    expect(listWatch.watches.map((w) => w.timeoutSeconds)).toEqual([7, 7, 7]);
+    expect(listWatch.lists).toHaveLength(1);
+    // Right after an apiserver restart its watch cache may not be serving yet (no bookmarks then): allow longer.
+    await eventually(() => informer.stats.bookmarks > 0, 30_000, 'a bookmark');
+    const last = listWatch.watches.at(-1)!;
+    expect(Number(last.resourceVersion)).toBeGreaterThanOrEqual(Number(listWatch.lists[0]!.resourceVersion));
+  }, 90_000);
+
+  it('relists when its resourceVersion is too old for the server (410 Gone)', async () => {
+    const namespace = cluster.namespace;
+    await configMaps.create(labelled('survivor'));
+    const { informer, listWatch, events } = startInformer();
+    // The first list reports resourceVersion 1, far behind the server's watch cache: the watch answers 410.
+    listWatch.reportStaleVersionOnce('1');
+    await informer.waitForSync();
+    await eventually(() => informer.stats.relistsAfterGone === 1, 10_000, 'a relist after 410');
+    await eventually(() => listWatch.lists.length === 2 && listWatch.watches.length >= 2, 10_000, 'relist and rewatch');
+
+    expect(listWatch.watches[0]!.resourceVersion).toBe('1');
+    expect(listWatch.watches[1]!.resourceVersion).toBe(listWatch.lists[1]!.resourceVersion);
+    expect(informer.get(`${namespace}/survivor`)).toBeDefined();
+    // The relist found nothing new, so handlers saw only the first add.
+    expect(events.filter((e) => e.includes('survivor'))).toEqual(['add survivor']);
+
+    await configMaps.create(labelled('after-relist'));
+    await eventually(() => informer.get(`${namespace}/after-relist`), 10_000, 'after-relist in the cache');
+  });
+});
