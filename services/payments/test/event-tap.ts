@@ -1,4 +1,4 @@
-import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { connect, type ChannelModel, type ConsumeMessage } from 'amqplib';
 
 const EXCHANGE = 'rallyforge.events';
 
@@ -6,10 +6,7 @@ const EXCHANGE = 'rallyforge.events';
 export class EventTap {
   readonly messages: ConsumeMessage[] = [];
 
-  private constructor(
-    private readonly connection: ChannelModel,
-    private readonly channel: Channel,
-  ) {}
+  private constructor(private readonly connection: ChannelModel) {}
 
   static async start(url: string, patterns: string[]): Promise<EventTap> {
     const connection = await connect(url);
@@ -17,7 +14,7 @@ export class EventTap {
     await channel.assertExchange(EXCHANGE, 'topic', { durable: true });
     const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
     for (const pattern of patterns) await channel.bindQueue(queue, EXCHANGE, pattern);
-    const tap = new EventTap(connection, channel);
+    const tap = new EventTap(connection);
     await channel.consume(queue, (message) => message && tap.messages.push(message), { noAck: true });
     return tap;
   }

@@ -1,9 +1,18 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { BusConnection, createBusServer } from '@rallyforge/bus';
+import { BusConnection, BusServer, createBusServer } from '@rallyforge/bus';
 import { bootstrapService, type BootstrapServiceOptions, type BusShutdownOptions } from '@rallyforge/service-kit';
 import { AppModule } from './app.module';
 import type { RealtimeConfig } from './config';
 import { SERVICE_NAME } from './realtime.constants';
+
+const busServers = new WeakMap<NestFastifyApplication, BusServer>();
+
+/** The bus consumer of an app started by `startRealtimeService` (tests stop one instance's consumer with it). */
+export function busServerOf(app: NestFastifyApplication): BusServer {
+  const server = busServers.get(app);
+  if (!server) throw new Error('This app was not started by startRealtimeService');
+  return server;
+}
 
 /**
  * Starts the realtime service: WebSocket endpoint /ws, probes and metrics on the HTTP port, and the bus consumer
@@ -17,7 +26,8 @@ export function startRealtimeService(
   // connection (createBusServer(app)). bootstrapService reads `bus` only after configureApp has run, so it is
   // filled in there. Needed from the kit: `bus` as a factory of the created app.
   const bus: BusShutdownOptions = {};
-  return bootstrapService({
+  let server: BusServer | undefined;
+  const started = bootstrapService({
     name: SERVICE_NAME,
     module: AppModule,
     config,
@@ -25,9 +35,14 @@ export function startRealtimeService(
     ...options,
     configureApp: (app) => {
       // No DataSource, so no inbox: a redelivered event may reach a socket twice; clients dedupe by event id.
-      bus.server = createBusServer(app);
+      server = createBusServer(app);
+      bus.server = server;
       const connection = app.get(BusConnection);
       bus.isHealthy = () => connection.isHealthy();
     },
+  });
+  return started.then((app) => {
+    if (server) busServers.set(app, server);
+    return app;
   });
 }
