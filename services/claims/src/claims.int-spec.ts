@@ -297,3 +297,17 @@ describe('document.uploaded → evidence', () => {
     expect(count).toBe(0);
   });
 });
+
+describe('operations', () => {
+  it('is ready with its database and bus connection, and publishes its OpenAPI document', async () => {
+    const ready = await h.app.inject({ method: 'GET', url: '/health/ready' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.body).toContain('bus');
+
+    const docs = await h.app.inject({ method: 'GET', url: '/api/v1/claims/docs-json' });
+    expect(docs.statusCode).toBe(200);
+    const spec = docs.json() as { paths: Record<string, unknown>; components: { schemas: Record<string, { properties?: Record<string, { enum?: string[] }> }> } };
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/v1/claims', '/api/v1/claims/{id}']));
+    expect(spec.components.schemas.CreateClaimDto?.properties?.type?.enum).toEqual(['disability_compensation', 'pension', 'education', 'health_care', 'other']);
+  });
+});
