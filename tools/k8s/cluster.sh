@@ -45,7 +45,7 @@ readonly CERT_RENEW_WITHIN_SECONDS=604800
 
 readonly LOG_ROTATE_BYTES=$(( 20 * 1024 * 1024 ))
 
-# Start order; `down` stops in reverse.
+# Start order; `down` stops the apiserver's clients first, then the apiserver, then etcd.
 readonly COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
 readonly ETCD_BIN="${CACHE_DIR}/etcd-${ETCD_VERSION}/bin/etcd"
@@ -132,24 +132,40 @@ start_detached() {
   echo "$!" >"$(pid_file "${name}")"
 }
 
-stop_component() {
-  local name="$1" pid waited=0
-  if ! pid="$(component_pid "${name}")"; then
-    rm -f "$(pid_file "${name}")"
-    return 0
-  fi
-  kill -TERM "${pid}" 2>/dev/null || true
-  while kill -0 "${pid}" 2>/dev/null; do
+# Stops the given components together (SIGTERM, SIGKILL after 20s): each takes ~2s to shut down
+# gracefully, so stopping independent ones in parallel keeps `down` short.
+stop_components() {
+  local name pid waited=0 names=() pids=()
+  for name in "$@"; do
+    if pid="$(component_pid "${name}")"; then
+      kill -TERM "${pid}" 2>/dev/null || true
+      names+=("${name}")
+      pids+=("${pid}")
+    else
+      rm -f "$(pid_file "${name}")"
+    fi
+  done
+  local i alive=1
+  while (( alive )); do
+    alive=0
+    for i in "${!pids[@]}"; do kill -0 "${pids[i]}" 2>/dev/null && alive=1; done
+    (( alive )) || break
     if (( waited >= 200 )); then
-      log "${name}: still running 20s after SIGTERM; sending SIGKILL to ${pid}"
-      kill -KILL "${pid}" 2>/dev/null || true
+      for i in "${!pids[@]}"; do
+        if kill -0 "${pids[i]}" 2>/dev/null; then
+          log "${names[i]}: still running 20s after SIGTERM; sending SIGKILL to ${pids[i]}"
+          kill -KILL "${pids[i]}" 2>/dev/null || true
+        fi
+      done
       break
     fi
     sleep 0.1
     waited=$(( waited + 1 ))
   done
-  rm -f "$(pid_file "${name}")"
-  log "${name}: stopped (pid ${pid})"
+  for i in "${!pids[@]}"; do
+    rm -f "$(pid_file "${names[i]}")"
+    log "${names[i]}: stopped (pid ${pids[i]})"
+  done
 }
 
 # Polls a command until it succeeds; on timeout shows the component's log tail and exits.
@@ -193,15 +209,17 @@ ensure_ca() {
   openssl_quiet req -x509 -new -key "${PKI_DIR}/${name}.key" -sha256 -days 3650 -subj "/CN=${cn}" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
     -out "${PKI_DIR}/${name}.crt"
-  # A new CA invalidates every certificate it signed before; issue_cert reissues the missing ones.
-  find "${PKI_DIR}" -maxdepth 1 -name '*.crt' ! -name 'ca.crt' ! -name 'front-proxy-ca.crt' -delete
 }
 
 # issue_cert <name> <subject> <extendedKeyUsage> [subjectAltName] [issuing CA name]
 issue_cert() {
   local name="$1" subject="$2" eku="$3" san="${4:-}" ca="${5:-ca}" ext
   local crt="${PKI_DIR}/${name}.crt" key="${PKI_DIR}/${name}.key"
-  if [[ -f "${crt}" && -f "${key}" ]] && openssl x509 -checkend "${CERT_RENEW_WITHIN_SECONDS}" -noout -in "${crt}" >/dev/null 2>&1; then
+  # Kept while it is still valid for a while and was signed by the current CA (a regenerated CA
+  # invalidates everything it signed before).
+  if [[ -f "${crt}" && -f "${key}" ]] \
+    && openssl x509 -checkend "${CERT_RENEW_WITHIN_SECONDS}" -noout -in "${crt}" >/dev/null 2>&1 \
+    && openssl verify -CAfile "${PKI_DIR}/${ca}.crt" "${crt}" >/dev/null 2>&1; then
     return 0
   fi
   log "issuing certificate ${name} (${subject})"
@@ -396,6 +414,7 @@ start_kwok() {
   ensure_port_free kwok "${KWOK_PORT}"
   ensure_kwok_config
   apply_kwok_rbac
+  release_node_leases
   start_detached kwok "${KWOK_DIR}/bin/kwok" \
     --kubeconfig="${CONFIG_DIR}/kwok.kubeconfig" \
     --config="${CONFIG_DIR}/kwok.yaml" \
@@ -413,6 +432,15 @@ start_kwok() {
 }
 
 admin_kubectl() { "${KUBECTL}" --kubeconfig="${ADMIN_KUBECONFIG}" "$@"; }
+
+# kwok takes a random holder identity per process and only manages a node once it holds the node's
+# Lease, so after a restart it would wait up to the lease duration (40s) for its predecessor's leases
+# to expire, and pods would stay Pending meanwhile. kwok is not running here: nobody holds them.
+release_node_leases() {
+  local zone leases=()
+  for zone in "${NODE_ZONES[@]}"; do leases+=("kwok-node-${zone}"); done
+  admin_kubectl delete lease -n kube-node-lease --ignore-not-found "${leases[@]}" >/dev/null
+}
 
 apply_kwok_rbac() {
   admin_kubectl apply -f "${KWOK_DIR}/rbac/role.yaml" >/dev/null
@@ -536,7 +564,7 @@ cmd_up() {
     clean_stale_pid "${name}"
     if running_outdated "${name}"; then
       log "${name}: running an outdated binary; restarting it with the pinned version"
-      stop_component "${name}"
+      stop_components "${name}"
     fi
   done
   for name in "${COMPONENTS[@]}"; do
@@ -553,7 +581,7 @@ cmd_up() {
 }
 
 cmd_down() {
-  local purge=0 i
+  local purge=0
   case "${1:-}" in
     "") ;;
     --purge) purge=1 ;;
@@ -564,7 +592,10 @@ cmd_down() {
     return 0
   fi
   with_lock
-  for (( i=${#COMPONENTS[@]}-1; i>=0; i-- )); do stop_component "${COMPONENTS[i]}"; done
+  # Clients of the apiserver first (together), then the apiserver, then its storage.
+  stop_components kwok kube-scheduler kube-controller-manager
+  stop_components kube-apiserver
+  stop_components etcd
   if [[ "${purge}" == 1 ]]; then
     # Keep the lock file we hold; everything else (PKI, etcd data, kubeconfigs, logs) goes.
     find "${STATE_DIR}" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +

@@ -15,7 +15,9 @@ export interface LocalCluster {
 export interface EnsureClusterOptions {
   /**
    * Also set KUBECONFIG and prepend `binDir` to PATH in this process, so that child processes
-   * (kubectl, helm) and, from a jest globalSetup, every test worker use the cluster.
+   * (kubectl, helm) and, from a jest globalSetup, every test worker use the cluster. Inside a test
+   * file jest sandboxes `process.env`: pass `env: process.env` (or the values returned) to child
+   * processes explicitly.
    * @default true
    */
   exportEnv?: boolean;
@@ -27,7 +29,7 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const CLUSTER_SCRIPT = path.join(REPO_ROOT, 'tools', 'k8s', 'cluster.sh');
 /**
  * Budget for `cluster.sh up`. Warm it takes seconds; on a fresh machine it first builds every tool
- * from Go modules, which took about 20 minutes on 2 shared cores.
+ * from Go modules, which took about 8 minutes on 2 shared cores.
  */
 const CLUSTER_UP_TIMEOUT_MS = 60 * 60 * 1000;
 const ERROR_TAIL_LINES = 40;
