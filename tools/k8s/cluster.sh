@@ -537,7 +537,8 @@ all_running() {
 running_outdated() {
   local name="$1" pid
   pid="$(component_pid "${name}")" || return 1
-  [[ "$(readlink "/proc/${pid}/exe" 2>/dev/null)" != "$(component_bin "${name}")" ]]
+  # Both sides resolved: the cache may sit behind a symlink. A replaced binary reads "... (deleted)".
+  [[ "$(readlink "/proc/${pid}/exe" 2>/dev/null)" != "$(readlink -f "$(component_bin "${name}")")" ]]
 }
 
 cmd_up() {
