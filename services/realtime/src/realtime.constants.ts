@@ -53,5 +53,7 @@ export const RealtimeMessages = {
   eventTenantMismatch: (id: string, type: string) => `Refused event ${id} (${type}): its tenant does not match the message tenant`,
   eventWithoutRecipient: (id: string, type: string) => `Dropped event ${id} (${type}): it names no user to notify`,
   invalidChannelMessage: (channel: string) => `Ignored an unreadable message on Redis channel ${channel}`,
+  liveUpdatesUnavailable: 'Live updates are temporarily unavailable; reconnect in a few seconds',
+  redisUnavailable: (error: string) => `Refused a live connection: Redis failed (${error})`,
   leaseRenewFailed: (error: string) => `Could not renew live connection leases in Redis: ${error}`,
 } as const;

@@ -97,11 +97,17 @@ describe('LiveConnectionService', () => {
       expect(channels.subscribe).toHaveBeenCalledWith('t:vso-north:user:u-1');
     });
 
-    it('gives the lease back when Redis refuses the subscription', async () => {
+    it('answers 503 and gives the lease back when Redis refuses the subscription', async () => {
       const { service, leases, channels } = setup();
       channels.subscribe.mockRejectedValueOnce(new Error('redis down'));
-      await expect(service.admit({ token: 't', origin: undefined, host: undefined })).rejects.toThrow('redis down');
+      expect((await refusal(service.admit({ token: 't', origin: undefined, host: undefined }))).status).toBe(503);
       expect(leases.release).toHaveBeenCalledTimes(1);
+    });
+
+    it('answers 503 when the lease cannot be taken', async () => {
+      const { service, leases } = setup();
+      leases.acquire.mockRejectedValueOnce(new Error('Connection is closed.'));
+      expect((await refusal(service.admit({ token: 't', origin: undefined, host: undefined }))).status).toBe(503);
     });
   });
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { AccessTokenVerifier, AppError, AuthUser, SERVICE_CONFIG, forbidden, unauthenticated } from '@rallyforge/service-kit';
+import { AccessTokenVerifier, AppError, AuthUser, SERVICE_CONFIG, forbidden, serviceUnavailable, unauthenticated } from '@rallyforge/service-kit';
 import { RealtimeConfig } from '../config';
 import { RealtimeMetrics } from '../metrics/realtime.metrics';
 import {
@@ -96,17 +96,27 @@ export class LiveConnectionService implements OnModuleInit, OnModuleDestroy {
     const connectionId = randomUUID();
     const lease: Lease = { key: connectionLeaseKey(user.tenantId, user.userId), connectionId };
     const limit = this.config.REALTIME_MAX_CONNECTIONS_PER_USER;
-    if (!(await this.leases.acquire(lease, limit, this.leaseTtlMs))) {
+    if (!(await this.redisStep(() => this.leases.acquire(lease, limit, this.leaseTtlMs)))) {
       throw new AppError(429, RealtimeErrorCodes.tooManyConnections, RealtimeMessages.tooManyConnections(limit));
     }
     const channel = userChannel(user.tenantId, user.userId);
     try {
-      await this.subscriptions.acquire(channel);
+      await this.redisStep(() => this.subscriptions.acquire(channel));
     } catch (error) {
       await this.leases.release(lease).catch(() => undefined);
       throw error;
     }
     return { connectionId, user, channel, lease };
+  }
+
+  /** Without Redis a socket would receive nothing: refuse with 503 (retry later) rather than a bare 500. */
+  private async redisStep<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      this.logger.warn(RealtimeMessages.redisUnavailable(error instanceof Error ? error.message : String(error)));
+      throw serviceUnavailable(RealtimeMessages.liveUpdatesUnavailable);
+    }
   }
 
   /** The handshake did not complete: give back what `admit` took. */
