@@ -4,7 +4,7 @@ import { Ctx, EventPattern } from '@nestjs/microservices';
 import { Events } from '@rallyforge/contracts';
 import { Registry } from 'prom-client';
 import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
-import { freshDatabase, freshVhost } from '../../../../tools/test/infra';
+import { freshDatabase, freshVhost } from '@rallyforge/tools/test/infra';
 import { delay, migratedDataSource, restartBrokerInBackground, startService, waitFor, type RunningService } from '../test/bus-harness';
 import { BusConnection, type BusConnectionState } from './bus-connection';
 import { BusContext } from './bus-context';

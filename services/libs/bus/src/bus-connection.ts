@@ -99,9 +99,9 @@ export class BusConnection extends EventEmitter {
   }
 
   override on(event: 'state', listener: (state: BusConnectionState, previous: BusConnectionState) => void): this;
-  override on(event: string | symbol, listener: (...args: any[]) => void): this;
-  override on(event: string | symbol, listener: (...args: any[]) => void): this {
-    return super.on(event, listener);
+  override on(event: string | symbol, listener: (...args: never[]) => void): this;
+  override on(event: string | symbol, listener: (...args: never[]) => void): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
   }
 
   /** Starts the connect loop (idempotent) and resolves once connected. Keeps retrying while the broker is down. */

@@ -5,7 +5,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BusHeaders, Events, type Envelope } from '@rallyforge/contracts';
 import type { ChannelModel } from 'amqplib';
-import { freshVhost } from '../../../../tools/test/infra';
+import { freshVhost } from '@rallyforge/tools/test/infra';
 import { metricValue, queueDepth, rawConnection, startService, waitFor, type RunningService } from '../test/bus-harness';
 import { BusClient } from './bus-client';
 import { BusContext } from './bus-context';

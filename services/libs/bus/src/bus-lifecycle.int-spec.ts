@@ -6,7 +6,7 @@ import { Events } from '@rallyforge/contracts';
 import type { ChannelModel } from 'amqplib';
 import { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import { freshDatabase, freshVhost } from '../../../../tools/test/infra';
+import { freshDatabase, freshVhost } from '@rallyforge/tools/test/infra';
 import { delay, metricValue, migratedDataSource, queueDepth, rawConnection, startService, waitFor } from '../test/bus-harness';
 import { BusNotConnectedError } from './bus.errors';
 import { BusClient } from './bus-client';

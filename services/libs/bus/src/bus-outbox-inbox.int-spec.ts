@@ -8,7 +8,7 @@ import { Events } from '@rallyforge/contracts';
 import type { ChannelModel } from 'amqplib';
 import { Registry } from 'prom-client';
 import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
-import { freshDatabase, freshVhost } from '../../../../tools/test/infra';
+import { freshDatabase, freshVhost } from '@rallyforge/tools/test/infra';
 import { delay, metricValue, migratedDataSource, rawConnection, startService, waitFor, type RunningService } from '../test/bus-harness';
 import { BusConfigurationError } from './bus.errors';
 import { BusConnection } from './bus-connection';

@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
 import { Commands, PLATFORM_TENANT, type Payload as ContractPayload } from '@rallyforge/contracts';
 import { lastValueFrom } from 'rxjs';
-import { freshVhost } from '../../../../tools/test/infra';
+import { freshVhost } from '@rallyforge/tools/test/infra';
 import { delay, metricValue, startService, waitFor, type RunningService } from '../test/bus-harness';
 import { BusClient } from './bus-client';
 import { BusContext } from './bus-context';

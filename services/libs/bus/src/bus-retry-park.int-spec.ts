@@ -6,7 +6,7 @@ import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern } from '@nestjs/microservices';
 import { Events } from '@rallyforge/contracts';
 import type { ChannelModel } from 'amqplib';
-import { freshVhost } from '../../../../tools/test/infra';
+import { freshVhost } from '@rallyforge/tools/test/infra';
 import { metricValue, queueDepth, rawConnection, startService, waitFor, type RunningService } from '../test/bus-harness';
 import { BusClient } from './bus-client';
 import { BusContext } from './bus-context';

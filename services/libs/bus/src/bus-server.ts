@@ -57,6 +57,11 @@ export interface BusServerOptions {
   readonly logger?: LoggerService;
 }
 
+/** Events of `BusServer.on()`: the connection's state changes. */
+export type BusServerEvents = {
+  state: (state: BusConnectionState, previous: BusConnectionState) => void;
+};
+
 /** Outcome of running the handlers of one delivery. */
 type Execution = { readonly status: 'ok'; readonly result: unknown } | { readonly status: 'duplicate' } | { readonly status: 'failed'; readonly error: unknown };
 
@@ -76,7 +81,7 @@ const PATTERN_SYNTAX = /^(?:[A-Za-z0-9_-]+|\*|#)(?:\.(?:[A-Za-z0-9_-]+|\*|#))*$/
  * on failure republishes to `rf.<service>.retry.<delay>` with attempt+1, and after the last delay parks the
  * message in `rf.<service>.parked` with the error in its headers. Requests (`replyTo` set) get a `CommandReply`.
  */
-export class BusServer extends Server implements CustomTransportStrategy {
+export class BusServer extends Server<BusServerEvents, BusConnectionState> implements CustomTransportStrategy {
   override readonly transportId = BUS_TRANSPORT_ID;
   readonly service: string;
   readonly connection: BusConnection;
@@ -154,8 +159,11 @@ export class BusServer extends Server implements CustomTransportStrategy {
   }
 
   /** Connection events, e.g. `server.on('state', (state) => …)`. */
-  on<EventKey extends string = string, EventCallback extends Function = Function>(event: EventKey, callback: EventCallback): void {
-    this.connection.on(event, callback as unknown as (...args: unknown[]) => void);
+  on<EventKey extends keyof BusServerEvents = keyof BusServerEvents, EventCallback extends BusServerEvents[EventKey] = BusServerEvents[EventKey]>(
+    event: EventKey,
+    callback: EventCallback,
+  ): void {
+    this.connection.on(event, callback);
   }
 
   unwrap<T>(): T {

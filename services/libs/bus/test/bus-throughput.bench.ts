@@ -13,7 +13,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Events } from '@rallyforge/contracts';
 import { Registry } from 'prom-client';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { deleteVhost, dropDatabase, ensureDatabase, ensureInfra, ensureVhost } from '../../../../tools/infra';
+import { deleteVhost, dropDatabase, ensureDatabase, ensureInfra, ensureVhost } from '@rallyforge/tools/infra';
 import { BusConnection, BusServer, OutboxPublisher, OutboxRelay, type BusContext } from '../src';
 import { migratedDataSource } from './bus-harness';
 

@@ -38,7 +38,8 @@ export interface BusModuleOptions {
 }
 
 export interface BusModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
-  readonly useFactory: (...args: any[]) => BusModuleOptions | Promise<BusModuleOptions>;
+  /** Receives the `inject` tokens' values in order (method syntax, so typed parameters are accepted). */
+  useFactory(...args: never[]): BusModuleOptions | Promise<BusModuleOptions>;
   readonly inject?: FactoryProvider['inject'];
 }
 
@@ -75,7 +76,7 @@ export class BusModule {
   }
 
   static forRootAsync(options: BusModuleAsyncOptions): DynamicModule {
-    return BusModule.build({ provide: BUS_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }, options.imports ?? []);
+    return BusModule.build({ provide: BUS_MODULE_OPTIONS, useFactory: options.useFactory as FactoryProvider['useFactory'], inject: options.inject ?? [] }, options.imports ?? []);
   }
 
   private static build(optionsProvider: Provider, imports: ModuleMetadata['imports']): DynamicModule {

@@ -196,14 +196,13 @@ export class OutboxRelay {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      const self = this;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
-        if (self.wakeWaiter === done) self.wakeWaiter = undefined;
-        self.wakePending = false;
+        if (this.wakeWaiter === done) this.wakeWaiter = undefined;
+        this.wakePending = false;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, timeoutMs);
       this.wakeWaiter = done;
     });
   }

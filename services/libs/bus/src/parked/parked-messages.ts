@@ -66,12 +66,14 @@ export class ParkedMessages {
     try {
       const messageCount = await countMessages(channel, queue, service);
       const parked: ParkedMessage[] = [];
+      const taken: GetMessage[] = [];
       for (let i = 0; i < Math.min(limit, messageCount); i++) {
         const message = await channel.get(queue, { noAck: false });
         if (!message) break;
+        taken.push(message);
         parked.push(describe(message));
       }
-      // Unacked messages go back to the queue when the channel closes.
+      await putBack(channel, queue, taken, messageCount);
       return parked;
     } finally {
       await channel.close().catch(() => undefined);
@@ -89,11 +91,15 @@ export class ParkedMessages {
     try {
       const messageCount = await countMessages(channel, source, service);
       let batch: GetMessage[] = [];
+      const skipped: GetMessage[] = [];
       for (let i = 0; i < messageCount; i++) {
         const message = await channel.get(source, { noAck: false });
         if (!message) break;
         const id = String(message.properties.messageId ?? '');
-        if (!options.all && id !== options.messageId) continue; // stays unacked: back in the queue on close
+        if (!options.all && id !== options.messageId) {
+          skipped.push(message); // goes back to the parked queue below
+          continue;
+        }
         channel.sendToQueue(target, message.content, {
           persistent: true,
           messageId: id || undefined,
@@ -108,6 +114,7 @@ export class ParkedMessages {
         if (!options.all) break;
       }
       await this.commit(channel, batch, replayed);
+      await putBack(channel, source, skipped, messageCount - replayed.length);
       return replayed;
     } finally {
       await channel.close().catch(() => undefined);
@@ -122,6 +129,23 @@ export class ParkedMessages {
       replayed.push(String(message.properties.messageId ?? ''));
     }
     return [];
+  }
+}
+
+/** How long `putBack` waits for returned messages to be visible again. */
+const PUT_BACK_SETTLE_MS = 5000;
+
+/**
+ * Returns messages taken for inspection to the queue and waits (bounded) until the queue shows them again: a
+ * quorum queue applies returns asynchronously, and an operator's next `list` right after should see them.
+ */
+async function putBack(channel: Channel, queue: string, messages: GetMessage[], expectedCount: number): Promise<void> {
+  for (const message of messages) channel.nack(message, false, true);
+  if (messages.length === 0) return;
+  const deadline = Date.now() + PUT_BACK_SETTLE_MS;
+  while (Date.now() < deadline) {
+    if ((await channel.checkQueue(queue)).messageCount >= expectedCount) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
 
