@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BusConnection, BusServer, createBusServer } from '@rallyforge/bus';
-import { bootstrapService, type BootstrapServiceOptions, type BusShutdownOptions } from '@rallyforge/service-kit';
+import { bootstrapService, type BootstrapServiceOptions } from '@rallyforge/service-kit';
 import { AppModule } from './app.module';
 import type { RealtimeConfig } from './config';
 import { SERVICE_NAME } from './realtime.constants';
@@ -22,23 +22,17 @@ export function startRealtimeService(
   config: RealtimeConfig,
   options: Pick<BootstrapServiceOptions<RealtimeConfig>, 'handleSignals' | 'logger'> = {},
 ): Promise<NestFastifyApplication> {
-  // WORKAROUND (service-kit): `bus` is given before the app exists, but the BusServer must share BusModule's
-  // connection (createBusServer(app)). bootstrapService reads `bus` only after configureApp has run, so it is
-  // filled in there. Needed from the kit: `bus` as a factory of the created app.
-  const bus: BusShutdownOptions = {};
   let server: BusServer | undefined;
   const started = bootstrapService({
     name: SERVICE_NAME,
     module: AppModule,
     config,
-    bus,
     ...options,
-    configureApp: (app) => {
+    bus: (app) => {
       // No DataSource, so no inbox: a redelivered event may reach a socket twice; clients dedupe by event id.
       server = createBusServer(app);
-      bus.server = server;
       const connection = app.get(BusConnection);
-      bus.isHealthy = () => connection.isHealthy();
+      return { server, isHealthy: () => connection.isHealthy() };
     },
   });
   return started.then((app) => {
