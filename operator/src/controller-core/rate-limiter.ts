@@ -82,15 +82,27 @@ export class TokenBucket {
 
   /** Takes one token; returns the wait in milliseconds until it is actually available (0 when it is now). */
   reserve(): number {
+    this.refill();
+    this.tokens -= 1;
+    if (this.tokens >= 0) return 0;
+    // The epsilon keeps float noise (0.1 * 3 = 0.30000000000000004) from rounding a whole wait up by 1 ms.
+    return Math.ceil((-this.tokens * 1000) / this.qps - 1e-6);
+  }
+
+  /** Takes a token only if one is available now. */
+  tryTake(): boolean {
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  private refill(): void {
     const now = this.clock.now();
     if (now > this.last) {
       this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
       this.last = now;
     }
-    this.tokens -= 1;
-    if (this.tokens >= 0) return 0;
-    // The epsilon keeps float noise (0.1 * 3 = 0.30000000000000004) from rounding a whole wait up by 1 ms.
-    return Math.ceil((-this.tokens * 1000) / this.qps - 1e-6);
   }
 }
 

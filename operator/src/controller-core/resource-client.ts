@@ -56,6 +56,8 @@ export interface PatchOptions {
   /** `apply` only: take ownership of fields another manager owns instead of failing with a conflict. */
   force?: boolean;
   subresource?: string;
+  /** Validate and compute the result without persisting it (`dryRun=All`). */
+  dryRun?: boolean;
   signal?: AbortSignal;
 }
 
@@ -143,6 +145,7 @@ export class ResourceClient<T extends KubeObject> {
       query: {
         fieldManager: options.fieldManager,
         force: options.type === 'apply' ? Boolean(options.force) : undefined,
+        dryRun: options.dryRun ? 'All' : undefined,
       },
       body: patch,
       contentType: PATCH_CONTENT_TYPES[options.type],
