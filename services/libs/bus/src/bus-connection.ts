@@ -10,7 +10,7 @@ import {
   BUS_DEFAULT_RECONNECT_INITIAL_DELAY_MS,
   BUS_DEFAULT_RECONNECT_MAX_DELAY_MS,
 } from './bus.constants';
-import { BusNotConnectedError } from './bus.errors';
+import { BusConfigurationError, BusNotConnectedError } from './bus.errors';
 import { BusMessages } from './bus.messages';
 import { BusMetrics } from './bus-metrics';
 import { describeError } from './message-headers';
@@ -248,17 +248,23 @@ export class BusConnection extends EventEmitter {
   }
 
   private async runSetups(model: ChannelModel): Promise<boolean> {
-    try {
-      // A Set iterates entries added while iterating too, so a setup registered meanwhile is not missed.
-      for (const entry of this.setups) {
+    // A Set iterates entries added while iterating too, so a setup registered meanwhile is not missed.
+    for (const entry of this.setups) {
+      try {
         await entry.run(model);
         entry.resolve();
+      } catch (error) {
+        this.logger.error(BusMessages.setupFailed(this.name, describeError(error)));
+        // A configuration error (e.g. a queue declared with other arguments) will not heal by reconnecting:
+        // fail the owner's start instead of retrying forever. Anything else is retried on the next connection.
+        if (error instanceof BusConfigurationError) {
+          this.setups.delete(entry);
+          entry.reject(error);
+        }
+        return false;
       }
-      return true;
-    } catch (error) {
-      this.logger.error(BusMessages.setupFailed(this.name, describeError(error)));
-      return false;
     }
+    return true;
   }
 
   private socketOptions(): Record<string, unknown> {

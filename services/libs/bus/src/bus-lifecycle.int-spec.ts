@@ -8,10 +8,11 @@ import { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { freshDatabase, freshVhost } from '@rallyforge/tools/test/infra';
 import { delay, metricValue, migratedDataSource, queueDepth, rawConnection, startService, waitFor } from '../test/bus-harness';
-import { BusNotConnectedError } from './bus.errors';
+import { BusConfigurationError, BusNotConnectedError } from './bus.errors';
 import { BusClient } from './bus-client';
 import { BusConnection, type BusConnectionState } from './bus-connection';
 import { BusContext } from './bus-context';
+import { BusServer } from './bus-server';
 import { BUS_MODULE_OPTIONS, BusModule, createBusServer } from './nest/bus.module';
 import { OutboxPublisher } from './outbox/outbox-publisher';
 import { OutboxRelay } from './outbox/outbox-relay';
@@ -88,6 +89,19 @@ describe('bus lifecycle against RabbitMQ', () => {
     } finally {
       await next.close();
     }
+  });
+
+  it('fails to start, with the fix in the message, when the service queue exists with other arguments', async () => {
+    const channel = await raw.createChannel();
+    await channel.assertQueue('rf.legacy', { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await channel.close();
+    const registry = new Registry();
+    const server = new BusServer({ service: 'legacy', url: vhost.url, registry });
+    server.addHandler('claim.created', async () => undefined, true);
+    const error = await new Promise<unknown>((resolve) => void server.listen((e?: unknown) => resolve(e)));
+    await server.close();
+    expect(error).toBeInstanceOf(BusConfigurationError);
+    expect((error as Error).message).toMatch(/^Queue rf\.legacy already exists with different arguments .*delete_queue rf\.legacy/);
   });
 
   it('keeps retrying an unreachable broker with backoff and reports it as unhealthy', async () => {

@@ -10,7 +10,10 @@ import { freshVhost } from '@rallyforge/tools/test/infra';
 import { metricValue, queueDepth, rawConnection, startService, waitFor, type RunningService } from '../test/bus-harness';
 import { BusClient } from './bus-client';
 import { BusContext } from './bus-context';
+import { BUS_DELIVERY_LIMIT } from './bus.constants';
+import { createEnvelope, toOutgoingMessage } from './message-envelope';
 import { ParkedMessages } from './parked/parked-messages';
+import { parkedQueueOptions, serviceQueueOptions } from './topology';
 
 const run = promisify(execFile);
 const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
@@ -97,6 +100,29 @@ describe('bus retries, parking and replay against RabbitMQ', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(callsOf(envelope.id).map((c) => c.attempt)).toEqual([1, 2]);
     expect(await queueDepth(raw, 'rf.ledger.parked')).toBe(1); // only the one from the previous test
+  });
+
+  it('lets the broker park a poison message that keeps coming back (delivery limit)', async () => {
+    // A consumer that dies on the message every time (here: nack with requeue) must not loop forever.
+    const channel = await raw.createChannel();
+    await channel.assertQueue('rf.poison', serviceQueueOptions('poison'));
+    await channel.assertQueue('rf.poison.parked', parkedQueueOptions());
+    const envelope = createEnvelope(Events.claimCreated, claim, { tenantId: 'acme' });
+    const message = toOutgoingMessage(envelope);
+    channel.sendToQueue('rf.poison', message.content, message.options);
+    let deliveries = 0;
+    await channel.consume('rf.poison', (m) => {
+      if (!m) return;
+      deliveries++;
+      channel.nack(m, false, true);
+    });
+    const [parked] = await waitFor('the broker to park the poison message', async () => {
+      const found = await ParkedMessages.using(raw).list('poison');
+      return found.length === 1 ? found : undefined;
+    });
+    await channel.close();
+    expect(deliveries).toBe(BUS_DELIVERY_LIMIT + 1);
+    expect(parked).toMatchObject({ messageId: envelope.id, reason: 'broker:delivery_limit', error: 'Dead-lettered by RabbitMQ (delivery_limit)' });
   });
 
   it('lists parked messages with the CLI (npm run bus:parked)', async () => {

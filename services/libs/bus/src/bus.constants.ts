@@ -17,6 +17,12 @@ export const BUS_SERVICE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 
 /** Unacked deliveries per consumer: bounds memory and parallel handlers (and DB connections) per service. */
 export const BUS_DEFAULT_PREFETCH = 32;
+/**
+ * Deliveries of one message from the service queue before RabbitMQ parks it itself. Normal failures are handled
+ * by the retry path (ack + republish), so only poison messages hit this: a message whose handler kills the
+ * process or the connection every time would otherwise be redelivered forever.
+ */
+export const BUS_DELIVERY_LIMIT = 20;
 /** Delays of the delayed retries; after the last one the message is parked. */
 export const BUS_DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1000, 5000, 30000];
 /** How long `close()` waits for in-flight handlers before closing the channel anyway. */

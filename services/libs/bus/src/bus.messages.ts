@@ -50,6 +50,9 @@ export const BusMessages = {
     `Request ${type} (correlation id ${id}) was cut off: the bus connection was lost before the reply arrived; retry it`,
   requestFailed: (type: string, code: string, message: string) => `Request ${type} failed with ${code}: ${message}`,
   clientClosed: 'The bus client is closed; pending requests were cancelled',
+  queueArgumentsChanged: (queue: string, detail: string) =>
+    `Queue ${queue} already exists with different arguments (declared by another version of the bus): ${detail}. ` +
+    `Drain it, then delete it (rabbitmqctl delete_queue ${queue} -p <vhost>, or the management UI) and start the service again to redeclare it`,
   invalidServiceName: (service: string) =>
     `Service name "${service}" is not allowed on the bus: use lower-case letters, digits and dashes, starting with a letter (e.g. "claims")`,
   invalidRetryDelays: (delays: readonly number[]) =>

@@ -18,10 +18,17 @@ describe('topology naming', () => {
   });
 
   it('makes every queue a durable quorum queue', () => {
-    for (const options of [serviceQueueOptions(), retryQueueOptions('claims', 1000), parkedQueueOptions()]) {
+    for (const options of [serviceQueueOptions('claims'), retryQueueOptions('claims', 1000), parkedQueueOptions()]) {
       expect(options.durable).toBe(true);
       expect(options.arguments['x-queue-type']).toBe('quorum');
     }
+  });
+
+  it('lets the broker park a poison message after the delivery limit', () => {
+    const args = serviceQueueOptions('claims').arguments;
+    expect(args['x-delivery-limit']).toBe(20);
+    expect(args['x-dead-letter-exchange']).toBe('');
+    expect(args['x-dead-letter-routing-key']).toBe('rf.claims.parked');
   });
 
   it('dead-letters an expired retry straight back to the service queue, never through the topic exchange', () => {

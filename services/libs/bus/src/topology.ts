@@ -1,5 +1,6 @@
 import type { Channel, Options } from 'amqplib';
 import {
+  BUS_DELIVERY_LIMIT,
   BUS_EXCHANGE,
   BUS_EXCHANGE_TYPE,
   BUS_PARKED_QUEUE_SEGMENT,
@@ -35,9 +36,20 @@ export function parkedQueueName(service: string): string {
   return `${serviceQueueName(service)}.${BUS_PARKED_QUEUE_SEGMENT}`;
 }
 
-export function serviceQueueOptions(): Options.AssertQueue {
+export function serviceQueueOptions(service: string): Options.AssertQueue {
   // Quorum: replicated, durable, and requeues keep their delivery count; the standard for work queues since 3.8.
-  return { durable: true, arguments: { 'x-queue-type': 'quorum' } };
+  return {
+    durable: true,
+    arguments: {
+      'x-queue-type': 'quorum',
+      // Poison-message guard: after BUS_DELIVERY_LIMIT redeliveries the broker moves the message to the parked queue.
+      'x-delivery-limit': BUS_DELIVERY_LIMIT,
+      'x-dead-letter-exchange': '',
+      'x-dead-letter-routing-key': parkedQueueName(service),
+      'x-dead-letter-strategy': 'at-least-once',
+      'x-overflow': 'reject-publish',
+    },
+  };
 }
 
 export function retryQueueOptions(service: string, delayMs: number): Options.AssertQueue {
@@ -80,12 +92,22 @@ export interface ServiceTopology {
 export async function assertServiceTopology(channel: Channel, topology: ServiceTopology): Promise<void> {
   const queue = serviceQueueName(topology.service);
   await assertExchange(channel);
-  await channel.assertQueue(queue, serviceQueueOptions());
+  await assertQueue(channel, parkedQueueName(topology.service), parkedQueueOptions());
+  await assertQueue(channel, queue, serviceQueueOptions(topology.service));
   for (const pattern of new Set(topology.patterns)) {
     await channel.bindQueue(queue, BUS_EXCHANGE, pattern);
   }
   for (const delayMs of new Set(topology.retryDelaysMs)) {
-    await channel.assertQueue(retryQueueName(topology.service, delayMs), retryQueueOptions(topology.service, delayMs));
+    await assertQueue(channel, retryQueueName(topology.service, delayMs), retryQueueOptions(topology.service, delayMs));
   }
-  await channel.assertQueue(parkedQueueName(topology.service), parkedQueueOptions());
+}
+
+/** assertQueue, with an actionable error when the queue exists with other arguments (declared by an older version). */
+async function assertQueue(channel: Channel, queue: string, options: Options.AssertQueue): Promise<void> {
+  try {
+    await channel.assertQueue(queue, options);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 406) throw new BusConfigurationError(BusMessages.queueArgumentsChanged(queue, String((error as Error).message)));
+    throw error;
+  }
 }

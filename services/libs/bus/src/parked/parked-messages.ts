@@ -161,6 +161,19 @@ async function countMessages(channel: Channel, queue: string, service: string): 
   }
 }
 
+/**
+ * Why the broker dead-lettered a message into the parked queue itself (`delivery_limit` of the service queue),
+ * from the newest `x-death` entry. Undefined for messages the consumer parked (it drops `x-death` on republish).
+ */
+function lastDeathReason(headers: Record<string, unknown> | undefined): string | undefined {
+  const deaths = headers?.['x-death'];
+  if (Array.isArray(deaths) && deaths.length > 0) {
+    const reason = (deaths[0] as { reason?: unknown }).reason;
+    if (reason !== undefined) return Buffer.isBuffer(reason) ? reason.toString('utf8') : String(reason);
+  }
+  return readStringHeader(headers, 'x-first-death-reason');
+}
+
 function describe(message: GetMessage): ParkedMessage {
   const headers = message.properties.headers;
   let body: unknown;
@@ -169,14 +182,15 @@ function describe(message: GetMessage): ParkedMessage {
   } catch {
     body = message.content.toString('utf8');
   }
+  const brokerReason = lastDeathReason(headers);
   const envelope = typeof body === 'object' && body !== null ? (body as { type?: unknown; tenantId?: unknown }) : {};
   return {
     messageId: String(message.properties.messageId ?? ''),
     type: readStringHeader(headers, BusHeaders.messageType) ?? String(envelope.type ?? message.properties.type ?? 'unknown'),
     tenantId: readStringHeader(headers, BusHeaders.tenantId) ?? String(envelope.tenantId ?? ''),
     attempts: readAttempt(headers),
-    error: readStringHeader(headers, BusHeaders.error) ?? '',
-    reason: readStringHeader(headers, BusInternalHeaders.parkReason) ?? '',
+    error: readStringHeader(headers, BusHeaders.error) ?? (brokerReason ? `Dead-lettered by RabbitMQ (${brokerReason})` : ''),
+    reason: readStringHeader(headers, BusInternalHeaders.parkReason) ?? (brokerReason ? `broker:${brokerReason}` : ''),
     parkedAt: readStringHeader(headers, BusHeaders.parkedAt) ?? '',
     originalRoutingKey: readStringHeader(headers, BusHeaders.originalRoutingKey) ?? '',
     body,
