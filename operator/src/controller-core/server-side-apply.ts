@@ -86,13 +86,13 @@ export class Applier {
   }
 
   /** Applies `desired` (an apply configuration: only the fields the operator owns). Returns the live object. */
-  apply<T extends KubeObject>(resource: ResourceType, desired: T, options: ApplyOptions = {}): Promise<T> {
+  async apply<T extends KubeObject>(resource: ResourceType, desired: T, options: ApplyOptions = {}): Promise<T> {
     const body = this.configuration(resource, desired, true);
     return this.patch(resource, body, undefined, options);
   }
 
   /** Applies `desired.status` through the status subresource. */
-  applyStatus<T extends KubeObject>(resource: ResourceType, desired: T, options: ApplyOptions = {}): Promise<T> {
+  async applyStatus<T extends KubeObject>(resource: ResourceType, desired: T, options: ApplyOptions = {}): Promise<T> {
     const body = this.configuration(resource, desired, false);
     return this.patch(resource, body, 'status', options);
   }
