@@ -1,4 +1,4 @@
-import { ApiObject, JsonPatch } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Patch } from '../helm/patch';
 
 /** seccomp profile of every pod and container (the `restricted` Pod Security Standard). */
@@ -20,5 +20,5 @@ export function completeRestrictedSecurity(obj: ApiObject, podSpecPath: string, 
     Patch.add(obj, `${podSpecPath}/containers/${i}/securityContext/capabilities`, { drop: ['ALL'] });
   }
   const templateLabels = podSpecPath.replace(/\/spec$/, '/metadata/labels');
-  obj.addJsonPatch(JsonPatch.remove(`${templateLabels}/cdk8s.io~1metadata.addr`));
+  Patch.remove(obj, `${templateLabels}/cdk8s.io~1metadata.addr`);
 }

@@ -2,7 +2,6 @@ import { App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Helm } from './helm-token';
 import { HelmValueDeclaration, HelmValues } from './helm-values';
-import { applyLatePatches } from './patch';
 import { DNS_LABEL_OR_EMPTY } from './schemas';
 
 /** Labels every object of every RallyForge chart carries. */
@@ -83,11 +82,6 @@ export class HelmChart extends Chart {
       schema: DNS_LABEL_OR_EMPTY,
     });
     this.addHelper(standardHelpers(props.chartName));
-  }
-
-  /** The manifests, with the patches that carry Helm tokens applied (see patch.ts). */
-  public override toJson(): Array<Record<string, unknown>> {
-    return super.toJson().map((manifest: Record<string, unknown>) => applyLatePatches(manifest));
   }
 
   /** The name prefix of every object: the release name, or `fullnameOverride`. */

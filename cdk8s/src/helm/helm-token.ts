@@ -4,7 +4,7 @@
  *
  * A token is an ordinary string (`@@helm:<base64url JSON>@@`), so it travels through cdk8s and
  * cdk8s-plus untouched wherever a string is accepted: names, labels, env values, annotations, and,
- * through `ApiObject.addJsonPatch`, in place of a number, a boolean or a whole sub-tree. The
+ * through `Patch` (patch.ts), in place of a number, a boolean or a whole sub-tree. The
  * post-synth step (`template-renderer.ts`) decodes each token into Helm template text; everything
  * that is not a token is literal content, and any literal `{{` in it is escaped.
  *

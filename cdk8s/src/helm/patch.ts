@@ -1,36 +1,35 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
-import { containsToken } from './helm-token';
 import { Tunable, isHelmValue, renderOf } from './helm-values';
 
-/**
- * Annotation that carries JSON patches whose values contain Helm tokens until the HelmChart applies
- * them (see {@link applyLatePatches}).
- *
- * Why: a typed cdk8s object (KubeDeployment, ...) applies `addJsonPatch` patches *before* it maps
- * its props to JSON, and that mapping calls `.map()` on lists and `Object.entries()` on maps. A
- * token string standing in for a list or a map breaks it. Patches with tokens therefore wait in
- * this annotation (a plain string, which every typed object keeps) and are applied to the finished
- * JSON by HelmChart.toJson().
- */
-export const LATE_PATCHES_ANNOTATION = 'helm.rallyforge.io/late-patches';
-
-interface LatePatch {
-  readonly op: 'add' | 'replace';
+interface PostPatch {
+  readonly op: 'add' | 'replace' | 'remove';
   readonly path: string;
-  readonly value: unknown;
+  readonly value?: unknown;
 }
 
+/** Patches per object, applied after the object has rendered its JSON. */
+const PENDING = new WeakMap<ApiObject, PostPatch[]>();
+
 /**
- * JSON patches for the constructs: literal values go through cdk8s' own `addJsonPatch`; values with
- * Helm tokens are applied after synthesis (see {@link LATE_PATCHES_ANNOTATION}).
+ * JSON patches applied to an object's *finished* JSON.
+ *
+ * Why not `ApiObject.addJsonPatch`: a typed cdk8s object (KubeDeployment, ...) applies those patches
+ * *before* it maps its props to JSON, and that mapping reshapes what it knows: it calls `.map()` on
+ * lists and `Object.entries()` on maps (a Helm token standing in for either breaks it) and reads
+ * quantities as `Quantity` objects (a plain `'512Mi'` becomes undefined). Patching the output
+ * instead lets the constructs write fields exactly as Kubernetes (and Helm) expect them.
  */
 export class Patch {
   public static add(obj: ApiObject, path: string, value: unknown): void {
-    Patch.apply(obj, { op: 'add', path, value });
+    Patch.register(obj, { op: 'add', path, value });
   }
 
   public static replace(obj: ApiObject, path: string, value: unknown): void {
-    Patch.apply(obj, { op: 'replace', path, value });
+    Patch.register(obj, { op: 'replace', path, value });
+  }
+
+  public static remove(obj: ApiObject, path: string): void {
+    Patch.register(obj, { op: 'remove', path });
   }
 
   /** Replaces an existing field with the Helm value, if `value` is one. */
@@ -70,31 +69,23 @@ export class Patch {
     }
   }
 
-  private static apply(obj: ApiObject, patch: LatePatch): void {
-    if (!containsToken(JSON.stringify(patch.value))) {
-      obj.addJsonPatch(patch.op === 'add' ? JsonPatch.add(patch.path, patch.value) : JsonPatch.replace(patch.path, patch.value));
+  private static register(obj: ApiObject, patch: PostPatch): void {
+    const pending = PENDING.get(obj);
+    if (pending) {
+      pending.push(patch);
       return;
     }
-    const annotations = (obj.metadata.toJson() as { annotations?: Record<string, string> }).annotations ?? {};
-    const pending = JSON.parse(annotations[LATE_PATCHES_ANNOTATION] ?? '[]') as LatePatch[];
-    obj.metadata.addAnnotation(LATE_PATCHES_ANNOTATION, JSON.stringify([...pending, patch]));
+    PENDING.set(obj, [patch]);
+    const render = obj.toJson.bind(obj);
+    // An own property shadows the prototype's toJson, which is what App/Chart synthesis calls.
+    obj.toJson = () => applyPatches(render(), PENDING.get(obj) ?? []);
   }
 }
 
-/** Applies and removes the late patches of one synthesised manifest. */
-export function applyLatePatches(manifest: Record<string, unknown>): Record<string, unknown> {
-  const metadata = manifest.metadata as { annotations?: Record<string, string> } | undefined;
-  const pending = metadata?.annotations?.[LATE_PATCHES_ANNOTATION];
-  if (!metadata?.annotations || pending === undefined) {
-    return manifest;
-  }
-  delete metadata.annotations[LATE_PATCHES_ANNOTATION];
-  if (Object.keys(metadata.annotations).length === 0) {
-    delete metadata.annotations;
-  }
-  const ops = (JSON.parse(pending) as LatePatch[]).map((p) => (p.op === 'add' ? JsonPatch.add(p.path, p.value) : JsonPatch.replace(p.path, p.value)));
-  const { apiVersion, kind, metadata: patchedMetadata, ...rest } = sortKeys(JsonPatch.apply(manifest, ...ops)) as Record<string, unknown>;
-  return { apiVersion, kind, metadata: patchedMetadata, ...rest };
+function applyPatches(manifest: Record<string, unknown>, patches: PostPatch[]): Record<string, unknown> {
+  const ops = patches.map((p) => (p.op === 'add' ? JsonPatch.add(p.path, p.value) : p.op === 'replace' ? JsonPatch.replace(p.path, p.value) : JsonPatch.remove(p.path)));
+  const { apiVersion, kind, metadata, ...rest } = sortKeys(JsonPatch.apply(manifest, ...ops)) as Record<string, unknown>;
+  return { apiVersion, kind, metadata, ...rest };
 }
 
 /** Sorts mapping keys as cdk8s does, so that patched fields land where a reader expects them. */
