@@ -1,7 +1,10 @@
 // Tests run from TypeScript sources through SWC. They need no PostgreSQL, Redis or RabbitMQ, so the
-// preset's globalSetup (which starts them) is switched off; the Kubernetes suites start the local
-// control plane themselves (tools/test/k8s.ts).
+// preset's globalSetup (which starts them) is switched off; the Kubernetes suites (test/*.int-spec.ts)
+// start the local control plane themselves through tools/test/k8s.ts.
+const preset = require('../jest.preset.js')(__dirname);
+
 module.exports = {
-  ...require('../jest.preset.js')(__dirname),
+  ...preset,
   globalSetup: undefined,
+  testMatch: [...preset.testMatch, '<rootDir>/test/**/*.int-spec.ts'],
 };
