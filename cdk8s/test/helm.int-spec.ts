@@ -3,11 +3,19 @@
  * nodes): lint, the API server's own schema validation, install/upgrade/uninstall, refused values.
  */
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { parse } from 'yaml';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the shared test infrastructure (tools/test) is not a library
 import { ensureCluster } from '../../tools/test/k8s';
 import { CHART_NAMES, SERVICE_MONITOR_CRD, chartDir, ciValuesFiles } from './support/charts';
 import { run, runOk } from './support/cli';
-import * as path from 'node:path';
+import { MODEL_FILE, writeChart } from '../src/helm/chart-writer';
+import { HelmChart } from '../src/helm/helm-chart';
+import { stringOf } from '../src/helm/helm-values';
 
 /** Cold, `cluster.sh up` first builds every tool from Go modules (about 20 minutes on 2 cores). */
 const CLUSTER_TIMEOUT_MS = 60 * 60_000;
@@ -75,6 +83,7 @@ describe('values that are refused, with a message that says why', () => {
     ['rallyforge', ['--set', 'services.documents.storage.type=hostPath'], /at '\/services\/documents\/storage\/type': value must be one of/],
     ['rallyforge', ['--set', 'services.auth.autoscaling.minReplicas=12'], /auth: autoscaling minReplicas is greater than maxReplicas\. Lower minReplicas or raise maxReplicas\./],
     ['rallyforge', ['--set', 'tenancy.mode=dedicated'], /tenancy\.mode is dedicated but tenancy\.tenantId is empty/],
+    ['rallyforge', ['--set', 'services.documents.storage.type=persistentVolumeClaim', '--set', 'services.documents.storage.accessMode=ReadWriteOnce'], /only lets pods on one node mount the documents volume/],
     ['rallyforge-operator', ['--set', 'replicas=-3'], /at '\/replicas': minimum: got -3, want 0/],
     ['rallyforge-operator', ['--set', 'leaderElection.enabled=false'], /More than one operator replica needs leaderElection\.enabled=true/],
     ['rallyforge-operator', ['--set', 'tenancy.unknown=1'], /at '\/tenancy': additional properties 'unknown' not allowed/],
@@ -82,6 +91,34 @@ describe('values that are refused, with a message that says why', () => {
     const result = await run('helm', ['template', 'bad', chartDir(chart), ...args]);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(message);
+  });
+});
+
+describe('templating through the real helm', () => {
+  it('writes literal {{ verbatim, templates the values, and quotes numbers only where strings are expected', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rallyforge-escape-'));
+    try {
+      const app = new App({ outdir: path.join(dir, 'templates') });
+      const chart = new HelmChart(app, 'escape', { chartName: 'escape', description: 'Escaping.', appVersion: '1.0.0' });
+      const greeting = chart.values.string('greeting', 'hello', { description: 'Greeting.' });
+      const port = chart.values.integer('port', 8080, { description: 'Port.' });
+      const alert = 'Instance {{ $labels.instance }} is down\n{{- range .Alerts }}{{ .Labels.alertname }}{{ end }}\n';
+      new kplus.ConfigMap(chart, 'alerts', {
+        metadata: { name: `${chart.fullname}-alerts` },
+        data: { 'alert.tmpl': alert, message: `${greeting}, {{ world }}`, port: stringOf(port) },
+      });
+      app.synth();
+      fs.writeFileSync(path.join(dir, 'templates', MODEL_FILE), JSON.stringify(chart.toModel()));
+      fs.writeFileSync(path.join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: escape\nversion: 0.1.0\n');
+      writeChart({ chartDir: dir });
+      const rendered = parse(await runOk('helm', ['template', 'demo', dir, '--set', 'greeting=hi', '--set', 'port=9090'])) as Kube;
+      expect(rendered.metadata.name).toBe('demo-alerts');
+      expect(rendered.data).toEqual({ 'alert.tmpl': alert, message: 'hi, {{ world }}', port: '9090' });
+      const lint = await run('helm', ['lint', '--strict', dir]);
+      expect(lint.status).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

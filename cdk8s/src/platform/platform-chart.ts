@@ -139,6 +139,13 @@ export class RallyForgePlatformChart extends HelmChart {
     const monitorEnabled = v.boolean('serviceMonitor.enabled', true, { description: 'Create a ServiceMonitor per service.' });
     const monitorInterval = v.string('serviceMonitor.interval', SERVICE_DEFAULTS.serviceMonitorInterval, { description: 'Scrape interval.', schema: schemas.PROMETHEUS_DURATION });
 
+    const docs = '.Values.services.documents';
+    this.addValidation({
+      condition: `and (eq ${docs}.storage.type "persistentVolumeClaim") (ne ${docs}.storage.accessMode "ReadWriteMany") (or ${docs}.autoscaling.enabled (gt (int ${docs}.replicas) 1))`,
+      message:
+        'services.documents.storage.accessMode only lets pods on one node mount the documents volume, but documents runs several replicas: ' +
+        'use ReadWriteMany (a storage class that supports it), or set services.documents.replicas=1 and services.documents.autoscaling.enabled=false.',
+    });
     this.addHelper(developmentPasswordHelper(PLATFORM_CHART_NAME));
     const fullname = this.fullname;
     const hostExpr = host.expr;
