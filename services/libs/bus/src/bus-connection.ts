@@ -77,6 +77,8 @@ export class BusConnection extends EventEmitter {
 
   constructor(private readonly options: BusConnectionOptions) {
     super();
+    // Every publish waiting out an outage listens for the state: many listeners are expected, not a leak.
+    this.setMaxListeners(0);
     this.name = options.name ?? 'rallyforge';
     this.backoff = new Backoff({
       initialDelayMs: options.reconnect?.initialDelayMs ?? BUS_DEFAULT_RECONNECT_INITIAL_DELAY_MS,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { RpcException, Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import { BusHeaders, type CommandReply } from '@rallyforge/contracts';
 import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
 import type { Registry } from 'prom-client';
@@ -11,6 +11,7 @@ import { nextRetryDelay } from './backoff';
 import {
   BUS_CONTENT_TYPE,
   BUS_DEFAULT_CLOSE_TIMEOUT_MS,
+  BUS_DEFAULT_INBOX_BATCH_SIZE,
   BUS_DEFAULT_PREFETCH,
   BUS_DEFAULT_RETRY_DELAYS_MS,
   BUS_TRACER_NAME,
@@ -46,6 +47,12 @@ export interface BusServerOptions {
   readonly dataSource?: DataSource;
   /** Unacked deliveries (= parallel handlers) at most. @default BUS_DEFAULT_PREFETCH (32) */
   readonly prefetch?: number;
+  /**
+   * With a DataSource: events delivered together are handled in one inbox transaction of up to this many messages
+   * (a failure re-runs each on its own). 1 gives every message its own transaction.
+   * @default BUS_DEFAULT_INBOX_BATCH_SIZE (16)
+   */
+  readonly inboxBatchSize?: number;
   /** Delayed retries before parking. @default { delaysMs: [1000, 5000, 30000] } */
   readonly retry?: { readonly delaysMs?: readonly number[] };
   /** How long `close()` waits for handlers in flight. @default BUS_DEFAULT_CLOSE_TIMEOUT_MS (10 s) */
@@ -70,6 +77,14 @@ interface MatchedHandler {
   readonly handler: MessageHandler;
 }
 
+/** An event waiting for the next inbox batch, with the trace context its handlers must run in. */
+interface BatchItem {
+  readonly delivery: BusDelivery;
+  readonly handlers: MatchedHandler[];
+  readonly context: Context;
+  readonly resolve: (execution: Execution) => void;
+}
+
 /** A routing key or topic pattern: dot-separated words, `*` and `#` allowed. */
 const PATTERN_SYNTAX = /^(?:[A-Za-z0-9_-]+|\*|#)(?:\.(?:[A-Za-z0-9_-]+|\*|#))*$/;
 
@@ -92,6 +107,9 @@ export class BusServer extends Server<BusServerEvents, BusConnectionState> imple
   private readonly metrics: BusMetrics;
   private readonly busLogger: LoggerService;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly batchSize: number;
+  private readonly batchQueue: BatchItem[] = [];
+  private batchFlushScheduled = false;
   private registration?: SetupRegistration;
   private consumer?: { readonly channel: Channel; readonly consumerTag: string };
   private closing = false;
@@ -109,6 +127,7 @@ export class BusServer extends Server<BusServerEvents, BusConnectionState> imple
     this.connection =
       options.connection ?? new BusConnection({ url: options.url as string, name: options.service, registry: options.registry, logger: options.logger });
     this.prefetch = options.prefetch ?? BUS_DEFAULT_PREFETCH;
+    this.batchSize = Math.max(1, Math.floor(options.inboxBatchSize ?? BUS_DEFAULT_INBOX_BATCH_SIZE));
     this.metrics = BusMetrics.for(options.registry);
     this.busLogger = options.logger ?? new Logger(BusServer.name);
     this.publisher = new ConfirmPublisher(this.connection, { owner: `consumer of ${options.service}`, logger: this.busLogger });
@@ -231,7 +250,8 @@ export class BusServer extends Server<BusServerEvents, BusConnectionState> imple
       const isRequest = Boolean(message.properties.replyTo);
       const handlers = this.matchHandlers(decoded.envelope.type, isRequest);
       if (handlers.length === 0) return await this.reject(channel, message, type, `Service ${this.service} has no handler for ${type}`);
-      const execution = await this.runTraced(delivery, () => this.execute(delivery, handlers));
+      const batched = this.batchSize > 1 && !isRequest && this.options.dataSource !== undefined;
+      const execution = await this.runTraced(delivery, () => (batched ? this.executeBatched(delivery, handlers) : this.execute(delivery, handlers)));
       if (isRequest && !handlers[0].handler.isEventHandler) return await this.settleRequest(channel, message, type, execution);
       await this.settleEvent(channel, message, delivery, execution);
     } finally {
@@ -298,6 +318,67 @@ export class BusServer extends Server<BusServerEvents, BusConnectionState> imple
       });
     } catch (error) {
       return { status: 'failed', error };
+    }
+  }
+
+  /** Queues an event for the next inbox batch (deliveries that arrived in the same turn of the event loop). */
+  private executeBatched(delivery: BusDelivery, handlers: MatchedHandler[]): Promise<Execution> {
+    return new Promise((resolve) => {
+      this.batchQueue.push({ delivery, handlers, context: context.active(), resolve });
+      if (this.batchFlushScheduled) return;
+      this.batchFlushScheduled = true;
+      setImmediate(() => this.flushBatches());
+    });
+  }
+
+  private flushBatches(): void {
+    this.batchFlushScheduled = false;
+    while (this.batchQueue.length > 0) void this.runBatch(this.batchQueue.splice(0, this.batchSize));
+  }
+
+  /**
+   * Handles a batch of events in one transaction: one inbox insert for all, then each message's handlers in turn,
+   * one commit; four round trips per message become about one. When a handler fails, the batch is rolled back,
+   * that message fails as it would alone (delayed retry, then park), and the others run again as a new batch.
+   * When the inbox insert or the commit fails, every message runs again in a transaction of its own.
+   */
+  private async runBatch(items: BatchItem[]): Promise<void> {
+    const alone = (item: BatchItem): Promise<Execution> => context.with(item.context, () => this.execute(item.delivery, item.handlers));
+    if (items.length === 1) {
+      items[0].resolve(await alone(items[0]));
+      return;
+    }
+    const dataSource = this.options.dataSource as DataSource;
+    let failed: { index: number; error: unknown } | undefined;
+    try {
+      const executions = await dataSource.transaction(async (manager) => {
+        const fresh = await InboxRepository.claimMany(manager, this.service, items.map((item) => item.delivery.envelope));
+        const results: Execution[] = [];
+        for (const [index, item] of items.entries()) {
+          // delete(): a second copy of the same message within the batch is a duplicate of the first.
+          if (!fresh.delete(item.delivery.envelope.id.toLowerCase())) {
+            results.push({ status: 'duplicate' });
+            continue;
+          }
+          try {
+            results.push({ status: 'ok', result: await context.with(item.context, () => this.invoke({ ...item.delivery, manager }, item.handlers)) });
+          } catch (error) {
+            failed = { index, error };
+            throw error;
+          }
+        }
+        return results;
+      });
+      items.forEach((item, index) => item.resolve(executions[index]));
+    } catch {
+      if (!failed) {
+        const executions = await Promise.all(items.map(alone));
+        items.forEach((item, index) => item.resolve(executions[index]));
+        return;
+      }
+      const { index, error } = failed;
+      items[index].resolve({ status: 'failed', error });
+      await this.runBatch(items.filter((_, i) => i !== index));
     }
   }
 

@@ -23,6 +23,11 @@ export const BUS_DEFAULT_PREFETCH = 32;
  * process or the connection every time would otherwise be redelivered forever.
  */
 export const BUS_DELIVERY_LIMIT = 20;
+/**
+ * Events handled per inbox transaction (those delivered in the same turn of the event loop). The consumer is
+ * bound by database round trips; sharing BEGIN, the inbox insert and COMMIT across a batch cuts them about four-fold.
+ */
+export const BUS_DEFAULT_INBOX_BATCH_SIZE = 16;
 /** Delays of the delayed retries; after the last one the message is parked. */
 export const BUS_DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1000, 5000, 30000];
 /** How long `close()` waits for in-flight handlers before closing the channel anyway. */

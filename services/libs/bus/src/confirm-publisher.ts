@@ -120,7 +120,9 @@ export class ConfirmPublisher {
       this.connection.recover(describeError(error));
     });
     channel.on('close', () => {
-      if (this.channel === channel) this.channel = undefined;
+      if (this.channel !== channel) return;
+      this.channel = undefined;
+      this.returnedIds.clear(); // returns belong to the channel; their confirms will never come
     });
     await assertExchange(channel);
     this.channel = channel;

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const dataSource = await migratedDataSource(dbUrl, [BenchTable1700000000003]);
   const registry = new Registry();
   const connection = new BusConnection({ url: amqpUrl, name: 'bench', registry });
-  const server = new BusServer({ service: 'bench', connection, dataSource, registry, prefetch: 64 });
+  const server = new BusServer({ service: 'bench', connection, dataSource, registry, prefetch: 64, inboxBatchSize: Number(process.env.BENCH_INBOX_BATCH ?? 16) });
   server.addHandler(
     'claim.created',
     async (_data: unknown, ctx: BusContext) => {

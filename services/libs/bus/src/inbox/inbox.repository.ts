@@ -15,6 +15,20 @@ export class InboxRepository {
     return rows.length === 1;
   }
 
+  /**
+   * `claim` for several messages in one statement; returns the ids (lower-case) that were new. An id listed twice
+   * is returned once.
+   */
+  static async claimMany(manager: EntityManager, consumer: string, messages: ReadonlyArray<{ id: string; type: string }>): Promise<Set<string>> {
+    const rows: Array<{ message_id: string }> = await manager.query(
+      `INSERT INTO ${INBOX_TABLE} (consumer, message_id, type)
+       SELECT $1, m.id, m.type FROM unnest($2::uuid[], $3::text[]) AS m(id, type)
+       ON CONFLICT DO NOTHING RETURNING message_id`,
+      [consumer, messages.map((m) => m.id), messages.map((m) => m.type)],
+    );
+    return new Set(rows.map((row) => row.message_id.toLowerCase()));
+  }
+
   /** Deletes up to `limit` rows older than `retentionMs`; returns how many. */
   static async deleteOlderThan(dataSource: DataSource, retentionMs: number, limit: number): Promise<number> {
     const rows: Array<{ count: number }> = await dataSource.query(
