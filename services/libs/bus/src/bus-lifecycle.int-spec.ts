@@ -104,6 +104,15 @@ describe('bus lifecycle against RabbitMQ', () => {
     expect((error as Error).message).toMatch(/^Queue rf\.legacy already exists with different arguments .*delete_queue rf\.legacy/);
   });
 
+  it('refuses handler patterns that cannot be bound (Nest object patterns)', async () => {
+    const server = new BusServer({ service: 'objects', url: vhost.url, registry: new Registry() });
+    server.addHandler({ cmd: 'sum' }, async () => 0, false);
+    const error = await new Promise<unknown>((resolve) => void server.listen((e?: unknown) => resolve(e)));
+    await server.close();
+    expect(error).toBeInstanceOf(BusConfigurationError);
+    expect((error as Error).message).toMatch(/cannot be bound on the bus: use a message type or topic pattern string/);
+  });
+
   it('keeps retrying an unreachable broker with backoff and reports it as unhealthy', async () => {
     const states: BusConnectionState[] = [];
     const registry = new Registry();

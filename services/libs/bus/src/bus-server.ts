@@ -195,9 +195,7 @@ export class BusServer extends Server<BusServerEvents, BusConnectionState> imple
     const patterns = [...this.messageHandlers.keys()];
     for (const pattern of patterns) {
       if (!PATTERN_SYNTAX.test(pattern)) {
-        throw new BusConfigurationError(
-          `Handler pattern ${pattern} cannot be bound on the bus: use a message type or topic pattern string, e.g. @EventPattern('claim.created') or @EventPattern('claim.*')`,
-        );
+        throw new BusConfigurationError(BusMessages.invalidHandlerPattern(pattern));
       }
     }
     return patterns;

@@ -53,6 +53,8 @@ export const BusMessages = {
   queueArgumentsChanged: (queue: string, detail: string) =>
     `Queue ${queue} already exists with different arguments (declared by another version of the bus): ${detail}. ` +
     `Drain it, then delete it (rabbitmqctl delete_queue ${queue} -p <vhost>, or the management UI) and start the service again to redeclare it`,
+  invalidHandlerPattern: (pattern: string) =>
+    `Handler pattern ${pattern} cannot be bound on the bus: use a message type or topic pattern string, e.g. @EventPattern('claim.created') or @EventPattern('claim.*')`,
   invalidServiceName: (service: string) =>
     `Service name "${service}" is not allowed on the bus: use lower-case letters, digits and dashes, starting with a letter (e.g. "claims")`,
   invalidRetryDelays: (delays: readonly number[]) =>
