@@ -121,6 +121,17 @@ describe('LeaderElector', () => {
     await stopAll();
   });
 
+  it('releases even when the answer to its last renewal was lost', async () => {
+    const { clock, lease, start } = setup();
+    const a = start('a');
+    await flushMicrotasks();
+    a.lock.loseNextAnswer();
+    await clock.advance(2_000); // renewed on the server, but this replica never saw the new version
+    a.abort.abort();
+    expect(await a.outcome).toBe('stopped');
+    expect(lease.record).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
+  });
+
   it('keeps the lease when told not to release on cancel', async () => {
     const { lease, start } = setup();
     const a = start('a', { releaseOnCancel: false });

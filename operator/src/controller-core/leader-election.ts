@@ -13,6 +13,8 @@ export const DEFAULT_RENEW_DEADLINE_MS = 10_000;
 export const DEFAULT_RETRY_PERIOD_MS = 2_000;
 /** client-go's JitterFactor: acquisition attempts are spread over [retry, retry × 2.2). */
 const JITTER_FACTOR = 1.2;
+/** Conflicting writes while releasing are retried (with a fresh read) this many times. */
+const RELEASE_ATTEMPTS = 3;
 
 /** The spec of a coordination.k8s.io/v1 Lease as leader election uses it. */
 export interface LeaderElectionRecord {
@@ -294,24 +296,38 @@ export class LeaderElector {
     }
   }
 
-  /** Gives the lease up: no holder, and a 1 s duration so that standbys need not wait out the old one. */
+  /**
+   * Gives the lease up: no holder, and a 1 s duration so that standbys need not wait out the old one. Reads the
+   * lease first: a renewal cut short by the shutdown may have been written without this replica seeing the
+   * answer, and a write based on the older version would be refused.
+   */
   private async release(): Promise<void> {
     if (!this.observedRecord || this.observedRecord.holderIdentity !== this.identity) return;
-    const now = this.clock.now();
-    const released: LeaderElectionRecord = {
-      holderIdentity: '',
-      leaseDurationSeconds: 1,
-      acquireTime: microTime(now),
-      renewTime: microTime(now),
-      leaseTransitions: this.observedRecord.leaseTransitions,
-    };
-    try {
-      await this.lock.update(released, AbortSignal.timeout(this.renewDeadlineMs));
-      this.observedRecord = released;
-      this.observedTime = now;
-      this.logger.info(`Released lease ${this.lock.description}`, { identity: this.identity });
-    } catch (error) {
-      this.logger.warn(`Failed to release lease ${this.lock.description}`, { error: errorMessage(error) });
+    const signal = AbortSignal.timeout(this.renewDeadlineMs);
+    for (let attempt = 1; attempt <= RELEASE_ATTEMPTS; attempt++) {
+      try {
+        const current = await this.lock.get(signal);
+        if (!current || current.holderIdentity !== this.identity) return; // not ours (any more)
+        const now = this.clock.now();
+        const released: LeaderElectionRecord = {
+          holderIdentity: '',
+          leaseDurationSeconds: 1,
+          acquireTime: microTime(now),
+          renewTime: microTime(now),
+          leaseTransitions: current.leaseTransitions,
+        };
+        await this.lock.update(released, signal);
+        this.observedRecord = released;
+        this.observedTime = now;
+        this.logger.info(`Released lease ${this.lock.description}`, { identity: this.identity });
+        return;
+      } catch (error) {
+        if (isConflict(error) && attempt < RELEASE_ATTEMPTS) continue;
+        this.logger.warn(`Failed to release lease ${this.lock.description}; standbys take over when it expires`, {
+          error: errorMessage(error),
+        });
+        return;
+      }
     }
   }
 

@@ -16,6 +16,7 @@ export class InMemoryLeaseLock implements LeaseLock {
   readonly description = 'test/lease';
   private seenVersion = -1;
   private mode: 'ok' | 'partitioned' | 'hung' = 'ok';
+  private loseAnswer = false;
 
   constructor(private readonly lease: InMemoryLease) {}
 
@@ -29,6 +30,11 @@ export class InMemoryLeaseLock implements LeaseLock {
 
   heal(): void {
     this.mode = 'ok';
+  }
+
+  /** The next update is written, but its answer never arrives (a request cut short after the server acted). */
+  loseNextAnswer(): void {
+    this.loseAnswer = true;
   }
 
   async get(): Promise<LeaderElectionRecord | undefined> {
@@ -46,7 +52,13 @@ export class InMemoryLeaseLock implements LeaseLock {
   async update(record: LeaderElectionRecord): Promise<void> {
     await this.gate();
     if (this.lease.version !== this.seenVersion) throw status(409, 'Conflict');
+    const seen = this.seenVersion;
     this.write(record);
+    if (this.loseAnswer) {
+      this.loseAnswer = false;
+      this.seenVersion = seen;
+      throw new Error('socket hang up (answer lost by the test)');
+    }
   }
 
   private write(record: LeaderElectionRecord): void {
