@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+/**
+ * Every message RallyForge sends, in one place: its routing key (= type), version and payload schema.
+ * Producers and consumers both import from here (backstage's `*-common` idea). A breaking change to a
+ * payload adds a new version instead of editing the old one.
+ */
+export interface MessageContract<TSchema extends z.ZodTypeAny = z.ZodTypeAny> {
+  readonly type: string;
+  readonly version: number;
+  readonly kind: 'event' | 'command';
+  readonly schema: TSchema;
+}
+
+function contract<TSchema extends z.ZodTypeAny>(
+  type: string,
+  version: number,
+  kind: 'event' | 'command',
+  schema: TSchema,
+): MessageContract<TSchema> {
+  return { type, version, kind, schema };
+}
+
+const uuid = z.string().uuid();
+
+export const Events = {
+  userRegistered: contract(
+    'auth.user.registered',
+    1,
+    'event',
+    z.object({ userId: uuid, email: z.string().email(), role: z.string() }),
+  ),
+  claimCreated: contract(
+    'claim.created',
+    1,
+    'event',
+    z.object({ claimId: uuid, ownerId: uuid, title: z.string(), type: z.string(), status: z.string() }),
+  ),
+  claimEvidenceAdded: contract(
+    'claim.evidence_added',
+    1,
+    'event',
+    z.object({ claimId: uuid, ownerId: uuid, documentId: uuid, filename: z.string(), evidenceCount: z.number().int() }),
+  ),
+  documentUploaded: contract(
+    'document.uploaded',
+    1,
+    'event',
+    z.object({
+      documentId: uuid,
+      claimId: uuid,
+      ownerId: uuid,
+      filename: z.string(),
+      contentType: z.string(),
+      sizeBytes: z.number().int().nonnegative(),
+      sha256: z.string(),
+    }),
+  ),
+  paymentSucceeded: contract(
+    'payment.succeeded',
+    1,
+    'event',
+    z.object({
+      paymentId: uuid,
+      userId: uuid,
+      planId: z.string(),
+      amountCents: z.number().int().nonnegative(),
+      currency: z.string().length(3),
+      periodEnd: z.string().datetime(),
+    }),
+  ),
+} as const;
+
+export const Commands = {
+  /** Operator → auth (request/reply): create or update an organisation and invite its first admins. */
+  upsertOrganisation: contract(
+    'auth.organisation.upsert',
+    1,
+    'command',
+    z.object({
+      tenantId: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(40),
+      displayName: z.string().min(1).max(200),
+      registration: z.enum(['open', 'invite']),
+      admins: z.array(z.string().email()).max(50),
+      suspended: z.boolean().default(false),
+    }),
+  ),
+} as const;
+
+export type Payload<C extends MessageContract> = z.infer<C['schema']>;
+
+/** Reply body for request/reply commands. */
+export type CommandReply<T> = { ok: true; data: T } | { ok: false; code: string; message: string };
+
+const all: MessageContract[] = [...Object.values(Events), ...Object.values(Commands)];
+
+/** Looks a contract up by routing key; undefined for unknown types (the consumer parks those). */
+export function findContract(type: string, version: number): MessageContract | undefined {
+  return all.find((c) => c.type === type && c.version === version);
+}
