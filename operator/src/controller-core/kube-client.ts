@@ -12,6 +12,8 @@ export const DEFAULT_CLIENT_BURST = 30;
 /** Deadline of a non-watch request (client-go has none by default; a hung request must not stall a worker). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_USER_AGENT = 'rallyforge-operator';
+/** A watch still open this long after its timeoutSeconds is treated as a dead connection. */
+export const WATCH_DEADLINE_SLACK_SECONDS = 30;
 
 export const CONTENT_TYPE_JSON = 'application/json';
 export const CONTENT_TYPE_MERGE_PATCH = 'application/merge-patch+json';
@@ -151,10 +153,17 @@ export class KubeClient {
     query: Record<string, QueryValue>,
     signal: AbortSignal,
   ): AsyncGenerator<WatchEvent<T>> {
-    const request: KubeRequest = { method: 'GET', path, query: { ...query, watch: true }, signal };
+    // The server ends a watch after its timeoutSeconds. A connection that silently died (no FIN, no RST) would
+    // otherwise hang until TCP keepalive notices, minutes later: past this deadline the stream counts as broken.
+    const timeoutSeconds = Number(query.timeoutSeconds);
+    const streamSignal =
+      timeoutSeconds > 0
+        ? AbortSignal.any([signal, AbortSignal.timeout((timeoutSeconds + WATCH_DEADLINE_SLACK_SECONDS) * 1000)])
+        : signal;
+    const request: KubeRequest = { method: 'GET', path, query: { ...query, watch: true }, signal: streamSignal };
     let response: http.IncomingMessage;
     try {
-      response = await this.send(request, signal);
+      response = await this.send(request, streamSignal);
     } catch (error) {
       if (signal.aborted) return;
       throw error;
@@ -216,7 +225,11 @@ export class KubeClient {
         this.metrics?.request(String(res.statusCode ?? 0), request.method, this.host);
         resolve(res);
       });
-      req.once('error', (error) => {
+      // `on`, not `once`: an aborted request can emit more than one error, and an unheard one would crash.
+      let failed = false;
+      req.on('error', (error) => {
+        if (failed) return;
+        failed = true;
         this.metrics?.request('<error>', request.method, this.host);
         reject(signal.aborted && signal.reason instanceof Error ? signal.reason : error);
       });
