@@ -79,7 +79,11 @@ describe('gateway config', () => {
   });
 
   it('sends every security header from the seed checklist on every response', () => {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(conf).toContain(`add_header ${name} "${value}" always;`);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+      const variable = `$rf_${name.toLowerCase().replace(/-/g, '_')}`;
+      expect(conf).toContain(`add_header ${name} ${variable} always;`);
+      expect(conf).toContain(`${variable} { '' "${value}"; default ''; }`);
+    }
     expect(SECURITY_HEADERS['Strict-Transport-Security']).toContain('max-age=31536000');
   });
 });

@@ -25,8 +25,14 @@ export const SECURITY_HEADERS: Record<string, string> = {
 };
 
 export function renderNginxConfig(o: GatewayOptions): string {
-  const headers = Object.entries(SECURITY_HEADERS)
-    .map(([k, v]) => `    add_header ${k} "${v}" always;`)
+  // A header is added only when the upstream did not send one (nginx skips add_header with an empty value):
+  // services set stricter values themselves, and nginx's own responses (404, 502) still get the full set.
+  const variable = (name: string) => `$rf_${name.toLowerCase().replace(/-/g, '_')}`;
+  const maps = Object.entries(SECURITY_HEADERS)
+    .map(([k, v]) => `  map $upstream_http_${k.toLowerCase().replace(/-/g, '_')} ${variable(k)} { '' "${v}"; default ''; }`)
+    .join('\n');
+  const headers = Object.keys(SECURITY_HEADERS)
+    .map((k) => `    add_header ${k} ${variable(k)} always;`)
     .join('\n');
   const upstreams = SERVICES.map(
     (s) => `  upstream rf_${s} {\n    server 127.0.0.1:${o.upstreams[s]};\n    keepalive 64;\n  }`,
@@ -57,6 +63,7 @@ http {
   default_type application/json;
 
   map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+${maps}
   map $http_x_request_id $rf_request_id { default $http_x_request_id; '' $request_id; }
 
 ${upstreams}

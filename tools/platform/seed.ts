@@ -1,5 +1,5 @@
 import { Commands, PLATFORM_TENANT } from '@rallyforge/contracts';
-import { BusClient, BusConnection } from '@rallyforge/bus';
+import { BusClient } from '@rallyforge/bus';
 import { loadSecrets, servicePassword } from '../infra/config';
 
 export interface DemoAccount {
@@ -32,10 +32,9 @@ export async function seedDemo(gatewayUrl: string, amqpUrl: string): Promise<Dem
 
 /** Creates or updates an open-registration organisation through auth's bus command, as the operator does. */
 export async function upsertOrganisation(amqpUrl: string, tenantId: string, displayName: string): Promise<void> {
-  const connection = BusConnection.create({ url: amqpUrl, name: 'rallyforge-up' });
-  await connection.connect();
-  const client = new BusClient({ connection, service: 'rallyforge-up' });
+  const client = new BusClient({ url: amqpUrl, service: 'rallyforge-up' });
   try {
+    await client.connect();
     await client.request(
       Commands.upsertOrganisation,
       { tenantId, displayName, registration: 'open', admins: [], suspended: false },
@@ -43,6 +42,5 @@ export async function upsertOrganisation(amqpUrl: string, tenantId: string, disp
     );
   } finally {
     await client.close();
-    await connection.close();
   }
 }
