@@ -29,6 +29,6 @@ module.exports = (rootDir) => ({
   globalSetup: path.join(__dirname, 'tools', 'test', 'global-setup.ts'),
   globalTeardown: path.join(__dirname, 'tools', 'test', 'global-teardown.ts'),
   setupFiles: [path.join(__dirname, 'tools', 'test', 'setup-env.ts')],
-  testTimeout: 60000,
+  setupFilesAfterEnv: [path.join(__dirname, 'tools', 'test', 'timeouts.ts')],
 });
 module.exports.swcConfig = swcConfig;

@@ -6,5 +6,8 @@ const preset = require('../jest.preset.js')(__dirname);
 module.exports = {
   ...preset,
   globalSetup: undefined,
+  globalTeardown: undefined,
+  // helm install --wait against the local control plane (see tools/test/timeouts.ts for why not testTimeout).
+  setupFilesAfterEnv: [require.resolve('../tools/test/timeouts-long.ts')],
   testMatch: [...preset.testMatch, '<rootDir>/test/**/*.int-spec.ts'],
 };

@@ -19,6 +19,8 @@ module.exports = {
   ...base,
   globalSetup: undefined,
   globalTeardown: undefined,
+  // Real API server: leader election and watches take longer than the preset's default (tools/test/timeouts.ts).
+  setupFilesAfterEnv: [require.resolve('../tools/test/timeouts-long.ts')],
   transform: {
     ...base.transform,
     '^.+\\.m?js$': ['@swc/jest', esmToCommonJs],

@@ -4,5 +4,6 @@ module.exports = {
   ...preset,
   displayName: 'tools',
   testMatch: ['<rootDir>/infra/**/*.spec.ts', '<rootDir>/platform/**/*.spec.ts', '<rootDir>/e2e/**/*.spec.ts'],
-  testTimeout: 300000,
+  // The end-to-end flow builds and starts the whole platform (see tools/test/timeouts.ts for why not testTimeout).
+  setupFilesAfterEnv: [require.resolve('./test/timeouts-long.ts')],
 };

@@ -12,5 +12,5 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   // Bringing the cluster up and waiting for controllers takes tens of seconds; a cold tool build longer.
-  testTimeout: 600000,
+  setupFilesAfterEnv: [require.resolve('../test/timeouts-long.ts')],
 };
