@@ -31,7 +31,19 @@ module.exports = tseslint.config(
     },
   },
   {
+    // Tests may use the shared test infrastructure in tools/test (fresh databases, vhosts, the local cluster);
+    // production code may not.
     files: ['**/*.spec.ts', '**/*.int-spec.ts', 'tools/**/*.ts', '**/test/**/*.ts'],
-    rules: { 'no-console': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
+    rules: {
+      'no-console': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          allow: ['@rallyforge/tools', '@rallyforge/tools/**'],
+          depConstraints: [{ sourceTag: '*', onlyDependOnLibsWithTags: ['*'] }],
+        },
+      ],
+    },
   },
 );

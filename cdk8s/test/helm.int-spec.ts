@@ -9,7 +9,6 @@ import * as path from 'node:path';
 import { App } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { parse } from 'yaml';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the shared test infrastructure (tools/test) is not a library
 import { ensureCluster } from '../../tools/test/k8s';
 import { CHART_NAMES, SERVICE_MONITOR_CRD, chartDir, ciValuesFiles } from './support/charts';
 import { run, runOk } from './support/cli';

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the shared test infrastructure (tools/test) is not a library
 import { ensureCluster } from '../../../tools/test/k8s';
 import { KubeClient } from '../../src/controller-core/kube-client';
 import { connectionFromKubeConfig, loadKubeConfig } from '../../src/controller-core/kube-config';

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only helpers (fresh database/vhost) from the tools package
 import { freshDatabase, freshVhost } from '@rallyforge/tools/test/infra';
 import { EventTap } from '../test/event-tap';
 import { TokenIssuer } from '../test/token-issuer';

@@ -3,7 +3,6 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Events, type MessageContract, type Payload } from '@rallyforge/contracts';
 import { createEnvelope, toOutgoingMessage } from '@rallyforge/bus';
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only helpers (fresh database/vhost) from the tools package
 import { freshVhost } from '@rallyforge/tools/test/infra';
 import { TokenIssuer } from '../test/token-issuer';
 import { connectClient, refusedUpgrade, waitUntil, type LiveClient } from '../test/ws-client';

@@ -1,6 +1,5 @@
 import { Client } from 'pg';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the shared test infrastructure (tools/test) is not a library
 import { freshDatabase } from '../../../../../tools/test/infra';
 import { LogCapture } from '../../test/log-capture';
 import { baseConfigSchema } from '../config/base-config.schema';

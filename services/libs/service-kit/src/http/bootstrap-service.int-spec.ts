@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SignJWT, generateKeyPair } from 'jose';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the shared test infrastructure (tools/test) is not a library
 import { freshDatabase } from '../../../../../tools/test/infra';
 import { LogCapture } from '../../test/log-capture';
 import { TcpProxy } from '../../test/tcp-proxy';
