@@ -115,9 +115,9 @@ describe('RallyForge end to end through the gateway', () => {
     expect(event.data.documentId).toBe(document.id);
     ws.close();
 
-    const plans = await api<Array<{ id: string }>>('GET', '/api/v1/payments/plans', token);
+    const plans = await api<{ items: Array<{ id: string }> }>('GET', '/api/v1/payments/plans', token);
     expect(plans.status).toBe(200);
-    const checkout = await api('POST', '/api/v1/payments/checkout', token, { planId: plans.body[0].id });
+    const checkout = await api('POST', '/api/v1/payments/checkout', token, { planId: plans.body.items[0].id });
     expect(checkout.status).toBe(201);
 
     const me = await eventually('the subscription to become active', async () => {

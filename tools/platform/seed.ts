@@ -1,5 +1,4 @@
 import { Commands, PLATFORM_TENANT } from '@rallyforge/contracts';
-import { BusClient } from '@rallyforge/bus';
 import { loadSecrets, servicePassword } from '../infra/config';
 
 export interface DemoAccount {
@@ -32,7 +31,11 @@ export async function seedDemo(gatewayUrl: string, amqpUrl: string): Promise<Dem
 
 /** Creates or updates an open-registration organisation through auth's bus command, as the operator does. */
 export async function upsertOrganisation(amqpUrl: string, tenantId: string, displayName: string): Promise<void> {
-  const client = new BusClient({ url: amqpUrl, service: 'rallyforge-up' });
+  // Quiet: the bus logs through Nest's console logger by default, which would interleave with up's output.
+  const quiet = { log: () => undefined, error: () => undefined, warn: () => undefined };
+  // Loaded lazily: on a fresh clone the bus library is built by `up` after this module was loaded.
+  const { BusClient } = await import('@rallyforge/bus');
+  const client = new BusClient({ url: amqpUrl, service: 'rallyforge-up', logger: quiet });
   try {
     await client.connect();
     await client.request(
