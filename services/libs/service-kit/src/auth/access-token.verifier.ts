@@ -7,11 +7,30 @@ export const ACCESS_TOKEN_ALGORITHMS = ['EdDSA'] as const;
 /** Clock skew tolerated between the auth service and this one. */
 export const ACCESS_TOKEN_CLOCK_TOLERANCE_SECONDS = 5;
 
+/**
+ * How long a successful verification is remembered. Ed25519 verification dominates an authenticated request's
+ * CPU; a client sends the same token on every call for up to 15 minutes. The bound keeps a withdrawn signing key
+ * effective within a minute.
+ */
+export const ACCESS_TOKEN_CACHE_TTL_MS = 60_000;
+/** At most this many verified tokens are remembered (least recently used go first): a few MB at most. */
+export const ACCESS_TOKEN_CACHE_MAX_ENTRIES = 10_000;
+
 export interface AccessTokenVerifierOptions {
   /** Resolves the verification key: `createRemoteJWKSet(AUTH_JWKS_URL)`, or the auth service's local key set. */
   getKey: JWTVerifyGetKey;
   issuer: string;
   audience: string;
+  /** @default ACCESS_TOKEN_CACHE_TTL_MS; 0 turns the cache off. */
+  cacheTtlMs?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+interface CachedVerification {
+  user: AuthUser;
+  /** The earlier of the token's own expiry and the cache bound. */
+  validUntilMs: number;
 }
 
 /**
@@ -20,9 +39,35 @@ export interface AccessTokenVerifierOptions {
  * so that an auth-service outage does not log every user out.
  */
 export class AccessTokenVerifier {
-  constructor(private readonly options: AccessTokenVerifierOptions) {}
+  /** Verified tokens only: a token that failed verification is never remembered, so it fails every time. */
+  private readonly cache = new Map<string, CachedVerification>();
+  private readonly cacheTtlMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: AccessTokenVerifierOptions) {
+    this.cacheTtlMs = options.cacheTtlMs ?? ACCESS_TOKEN_CACHE_TTL_MS;
+    this.now = options.now ?? Date.now;
+  }
 
   async verify(token: string): Promise<AuthUser> {
+    const now = this.now();
+    const cached = this.cache.get(token);
+    if (cached) {
+      this.cache.delete(token);
+      if (cached.validUntilMs > now) {
+        this.cache.set(token, cached); // most recently used goes last
+        return cached.user;
+      }
+    }
+    const { user, expiresAtMs } = await this.verifyUncached(token);
+    if (this.cacheTtlMs > 0) {
+      if (this.cache.size >= ACCESS_TOKEN_CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
+      this.cache.set(token, { user, validUntilMs: Math.min(expiresAtMs, now + this.cacheTtlMs) });
+    }
+    return user;
+  }
+
+  private async verifyUncached(token: string): Promise<{ user: AuthUser; expiresAtMs: number }> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.options.getKey, {
@@ -35,7 +80,7 @@ export class AccessTokenVerifier {
     } catch (error) {
       throw toAuthError(error);
     }
-    return toAuthUser(payload);
+    return { user: toAuthUser(payload), expiresAtMs: (payload.exp as number) * 1000 };
   }
 }
 

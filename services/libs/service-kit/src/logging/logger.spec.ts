@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { RequestContext } from '../context/request-context';
-import { REDACTED, createLogger, redactPaths } from './logger';
+import { REDACTED, createLogger, redactValue } from './logger';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -61,7 +61,18 @@ describe('createLogger', () => {
     expect(lines[1]).not.toHaveProperty('requestId');
   });
 
-  it('builds valid paths for keys that need brackets', () => {
-    expect(redactPaths(['set-cookie'])).toContain('*.*["set-cookie"]');
+  it('redacts inside arrays and Error objects without changing the caller\'s objects', () => {
+    const { lines, destination } = capture();
+    const err = Object.assign(new Error('duplicate key'), { detail: 'Key (email)=(vet@example.org) already exists.' });
+    const payload = { users: [{ email: 'a@b.org', id: 1 }], err };
+    createLogger({ service: 'auth', destination }).error(payload, 'failed');
+    expect(lines[0]).toMatchObject({ users: [{ email: REDACTED, id: 1 }], err: { message: 'duplicate key', detail: REDACTED } });
+    expect(payload.users[0]!.email).toBe('a@b.org');
+    expect(err.detail).toContain('vet@example.org');
+  });
+
+  it('returns an object with nothing to redact unchanged (no copy on the hot path)', () => {
+    const clean = { req: { method: 'GET', url: '/api/v1/claims' }, res: { statusCode: 200 } };
+    expect(redactValue(clean, new Set(['password']))).toBe(clean);
   });
 });

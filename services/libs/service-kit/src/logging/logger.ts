@@ -32,22 +32,45 @@ export const REDACTED_KEYS = [
   'dateOfBirth',
 ] as const;
 
-const REDACT_DEPTH = 4;
+/** How deep redaction looks into a logged object; log lines are small, deeper data is not logged by us. */
+const REDACT_DEPTH = 6;
 
 /** PostgreSQL errors put offending values in `detail` ("Key (email)=(a@b.org) already exists"). */
-const EXTRA_REDACT_PATHS = ['err.detail', 'error.detail', 'err.parameters', 'error.parameters'];
+const ERROR_REDACTED_KEYS: ReadonlySet<string> = new Set(['detail', 'parameters']);
+const ERROR_KEYS: ReadonlySet<string> = new Set(['err', 'error']);
 
-/** The pino redact paths for `keys` at every depth up to REDACT_DEPTH. */
-export function redactPaths(keys: readonly string[] = REDACTED_KEYS): string[] {
-  const paths: string[] = [];
-  for (const key of keys) {
-    const accessor = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`;
-    for (let depth = 0; depth < REDACT_DEPTH; depth++) {
-      const prefix = '*.'.repeat(depth);
-      paths.push(accessor.startsWith('[') ? `${prefix.slice(0, -1)}${accessor}` : `${prefix}${accessor}`);
-    }
+function isPlainObject(value: object): value is Record<string, unknown> {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Returns `value` with every property named in `keys` replaced by REDACTED, at any depth up to REDACT_DEPTH.
+ * Copy-on-write: the caller's objects are never changed, and an object with nothing to redact is returned as is.
+ * One walk over the (small) logged object replaces pino's path-based redaction, whose wildcard paths for every
+ * key at every depth cost about 7% of a busy service's CPU.
+ */
+export function redactValue(value: unknown, keys: ReadonlySet<string>, depth = 0, inError = false): unknown {
+  if (value === null || typeof value !== 'object' || depth >= REDACT_DEPTH) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    value.forEach((item, i) => {
+      const redacted = redactValue(item, keys, depth + 1);
+      if (redacted !== item) (out ??= value.slice())[i] = redacted;
+    });
+    return out ?? value;
   }
-  return [...paths, ...EXTRA_REDACT_PATHS];
+  let source = value as Record<string, unknown>;
+  if (value instanceof Error) source = pino.stdSerializers.err(value) as unknown as Record<string, unknown>;
+  else if (!isPlainObject(value)) return value;
+  let out: Record<string, unknown> | undefined = source === value ? undefined : source;
+  for (const key of Object.keys(source)) {
+    const item = source[key];
+    const redacted =
+      keys.has(key) || (inError && ERROR_REDACTED_KEYS.has(key)) ? REDACTED : redactValue(item, keys, depth + 1, ERROR_KEYS.has(key));
+    if (redacted !== item) (out ??= { ...source })[key] = redacted;
+  }
+  return out ?? value;
 }
 
 export interface CreateLoggerOptions {
@@ -65,12 +88,15 @@ export interface CreateLoggerOptions {
  * and background work get theirs too.
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
+  const keys: ReadonlySet<string> = new Set([...REDACTED_KEYS, ...(options.redactKeys ?? [])]);
   const loggerOptions: LoggerOptions = {
     level: options.level ?? 'info',
     base: { service: options.service },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-    redact: { paths: redactPaths([...REDACTED_KEYS, ...(options.redactKeys ?? [])]), censor: REDACTED },
+    formatters: {
+      level: (label) => ({ level: label }),
+      log: (object) => redactValue(object, keys) as Record<string, unknown>,
+    },
     serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
     mixin: contextFields,
   };
