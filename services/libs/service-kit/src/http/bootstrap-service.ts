@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import { Module, RequestMethod, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -17,7 +16,7 @@ import { GracefulShutdown, type BusShutdownOptions } from './graceful-shutdown';
 import { InFlightTracker } from './in-flight-tracker';
 import { registerRequestHooks } from './request-hooks';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
-import { SECURITY_HEADERS } from './security-headers';
+import { computeSecurityHeaders } from './security-headers';
 import { createValidationPipe } from './validation';
 
 export const API_PREFIX = 'api/v1';
@@ -160,7 +159,14 @@ async function createApp<C extends KitConfig>(
   // Nest pins its own fastify copy; the workspace's (for types) may differ by a minor version: same runtime object.
   registerRequestHooks(app.getHttpAdapter().getInstance() as unknown as FastifyInstance, { logger, metrics, tracker });
 
-  await app.register(helmet as unknown as Parameters<NestFastifyApplication['register']>[0], SECURITY_HEADERS);
+  const securityHeaders = computeSecurityHeaders();
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (_request, reply, done) => {
+      reply.headers(securityHeaders);
+      done();
+    });
   if (config.CORS_ORIGINS.length > 0) {
     app.enableCors({
       origin: config.CORS_ORIGINS,
