@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { STATE_DIR, stopInfra } from '../infra';
+import { REPO_ROOT, STATE_DIR, stopInfra } from '../infra';
 import { sleep } from '../infra/process';
 import { stopGateway } from './gateway';
 import { stopPrometheus } from './prometheus';
@@ -13,8 +14,9 @@ async function main(): Promise<void> {
   for (const pid of pids.filter(pidAlive)) process.kill(pid, 'SIGKILL');
   stopGateway(join(STATE_DIR, 'gateway'));
   stopPrometheus(join(STATE_DIR, 'prometheus'));
+  spawnSync('bash', [join(REPO_ROOT, 'tools', 'k8s', 'cluster.sh'), 'down'], { cwd: REPO_ROOT, stdio: 'ignore' });
   stopInfra();
-  process.stdout.write(`[down] stopped ${pids.length} services, the gateway, Prometheus and the servers; data kept in .rallyforge/\n`);
+  process.stdout.write(`[down] stopped ${pids.length} services, the gateway, Prometheus, the control plane and the servers; data kept in .rallyforge/\n`);
 }
 
 void main();

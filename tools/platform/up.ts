@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureInfra, PORTS, SERVICE_PORTS, SERVICES, STATE_DIR, stopInfra, REPO_ROOT } from '../infra';
@@ -12,6 +12,27 @@ import {
 } from './stack';
 
 const log = (msg: string) => process.stdout.write(`\x1b[1m[up]\x1b[0m ${msg}\n`);
+
+/**
+ * The local Kubernetes control plane (tools/k8s/cluster.sh) starts beside the platform, so kubectl and helm work
+ * against it; the first run on a machine builds its tools from Go modules (minutes, cached by version).
+ * `--no-cluster` (or RF_UP_CLUSTER=0) skips it.
+ */
+function startCluster(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [join(REPO_ROOT, 'tools', 'k8s', 'cluster.sh'), 'up'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.on('data', (chunk: Buffer) => {
+        for (const line of chunk.toString().split('\n')) if (line.trim()) process.stdout.write(`\x1b[1m[cluster]\x1b[0m ${line.replace(/^\[[a-z-]+\] /, '')}\n`);
+      });
+    }
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tools/k8s/cluster.sh up failed (exit ${code}); see .rallyforge/k8s/logs/`))));
+  });
+}
+
+function stopCluster(): void {
+  spawnSync('bash', [join(REPO_ROOT, 'tools', 'k8s', 'cluster.sh'), 'down'], { cwd: REPO_ROOT, stdio: 'ignore' });
+}
 
 export const UP_STACK: StackOptions = { name: 'rf', ports: SERVICE_PORTS, dir: STATE_DIR };
 
@@ -31,12 +52,16 @@ function startDetached(env: ServiceEnv): void {
 
 async function main(): Promise<void> {
   const detach = process.argv.includes('--detach');
+  const withCluster = !process.argv.includes('--no-cluster') && process.env.RF_UP_CLUSTER !== '0';
   const started = Date.now();
   // A previous detached run is replaced, not duplicated.
   killPidFiles(STATE_DIR);
 
   log('starting PostgreSQL, Redis and RabbitMQ');
   const infra = await ensureInfra(log);
+  // Runs while the services build and start; awaited before the summary.
+  const cluster = withCluster ? startCluster() : Promise.resolve();
+  cluster.catch(() => undefined); // reported when awaited below
   const env = await provisionStack(UP_STACK);
   log('databases, roles and the vhost are in place');
   buildServices(log);
@@ -54,6 +79,7 @@ async function main(): Promise<void> {
     await stopServices(services);
     stopGateway(gw.dir);
     stopPrometheus(prom.dir);
+    if (withCluster) stopCluster();
     stopInfra();
     log('everything stopped; data kept in .rallyforge/');
     process.exit(code);
@@ -78,6 +104,7 @@ async function main(): Promise<void> {
   await startGateway(gw);
   await startPrometheus(prom);
   const demo = await seedDemo(`http://127.0.0.1:${PORTS.gateway}`, env.auth.AMQP_URL);
+  await cluster;
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const lines = [
@@ -90,6 +117,9 @@ async function main(): Promise<void> {
     `  Prometheus   http://127.0.0.1:${PORTS.prometheus}`,
     `  RabbitMQ UI  http://127.0.0.1:${PORTS.rabbitManagement}  (user rallyforge, password in .rallyforge/secrets.json)`,
     `  PostgreSQL   127.0.0.1:${PORTS.postgres}   Redis 127.0.0.1:${PORTS.redis}   AMQP 127.0.0.1:${PORTS.amqp}`,
+    withCluster
+      ? '  Kubernetes   eval "$(npm run --silent cluster:env)"; kubectl get nodes   (local control plane, kwok nodes)'
+      : '  Kubernetes   not started (--no-cluster)',
     '',
     `  Demo organisation "${demo.organisation}" (open registration)`,
     `  Demo user    ${demo.email} / ${demo.password}`,
