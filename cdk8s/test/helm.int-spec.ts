@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { App } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { parse } from 'yaml';
-import { ensureCluster } from '../../tools/test/k8s';
+import { ensureCluster } from '@rallyforge/tools/test/k8s';
 import { CHART_NAMES, SERVICE_MONITOR_CRD, chartDir, ciValuesFiles } from './support/charts';
 import { run, runOk } from './support/cli';
 import { MODEL_FILE, writeChart } from '../src/helm/chart-writer';

@@ -17,9 +17,9 @@ import { samplePdf } from '@rallyforge/documents/test/fixtures';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BusObserver } from '@rallyforge/claims/test/bus-observer';
+import { BusObserver } from '../test/bus-observer';
 import { startClaimsHarness, type ClaimsHarness } from '@rallyforge/claims/test/claims-harness';
-import type { TestUser } from '@rallyforge/claims/test/token-issuer';
+import type { TestUser } from '../test/token-issuer';
 
 const veteran: TestUser = { userId: randomUUID(), tenantId: 'acme', roles: ['veteran'] };
 const otherVeteran: TestUser = { userId: randomUUID(), tenantId: 'acme', roles: ['veteran'] };

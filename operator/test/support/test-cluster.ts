@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ensureCluster } from '../../../tools/test/k8s';
+import { ensureCluster } from '@rallyforge/tools/test/k8s';
 import { KubeClient } from '../../src/controller-core/kube-client';
 import { connectionFromKubeConfig, loadKubeConfig } from '../../src/controller-core/kube-config';
 import { NAMESPACES, type KubeObject } from '../../src/controller-core/resource';

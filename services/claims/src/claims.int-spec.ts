@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { BusClient } from '@rallyforge/bus';
 import { Events, type Envelope } from '@rallyforge/contracts';
-import { BusObserver } from '../test/bus-observer';
+import { BusObserver } from '@rallyforge/tools/test/bus-observer';
 import { startClaimsHarness, type ClaimsHarness } from '../test/claims-harness';
-import type { TestUser } from '../test/token-issuer';
+import type { TestUser } from '@rallyforge/tools/test/token-issuer';
 
 const ACME = 'acme';
 const GLOBEX = 'globex';

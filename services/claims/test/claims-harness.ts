@@ -7,7 +7,7 @@ import { startClaimsService } from '../src/claims.app';
 import { claimsConfigSchema } from '../src/config';
 import { CLAIMS_ENTITIES } from '../src/entities/claims-entities';
 import { CLAIMS_MIGRATIONS } from '../src/migrations/claims-migrations';
-import { TokenIssuer } from './token-issuer';
+import { TokenIssuer } from '@rallyforge/tools/test/token-issuer';
 
 /** A running claims service on a fresh database and vhost, with a token issuer, for one test file. */
 export interface ClaimsHarness {

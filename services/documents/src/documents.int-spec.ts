@@ -2,9 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sampleDocx, sampleJpeg, samplePdf, samplePng } from '../test/fixtures';
-import { BusObserver } from '../test/bus-observer';
+import { BusObserver } from '@rallyforge/tools/test/bus-observer';
 import { multipartBody, startDocumentsHarness, type DocumentsHarness } from '../test/documents-harness';
-import type { TestUser } from '../test/token-issuer';
+import type { TestUser } from '@rallyforge/tools/test/token-issuer';
 
 const ACME = 'acme';
 const GLOBEX = 'globex';

@@ -9,7 +9,7 @@ import { documentsConfigSchema } from '../src/config';
 import { startDocumentsService } from '../src/documents.app';
 import { DOCUMENTS_ENTITIES } from '../src/entities/documents-entities';
 import { DOCUMENTS_MIGRATIONS } from '../src/migrations/documents-migrations';
-import { TokenIssuer } from './token-issuer';
+import { TokenIssuer } from '@rallyforge/tools/test/token-issuer';
 
 /** A running documents service on a fresh database, vhost and storage directory, for one test file. */
 export interface DocumentsHarness {

@@ -3,7 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import { freshDatabase, freshVhost } from '@rallyforge/tools/test/infra';
 import { EventTap } from '../test/event-tap';
-import { TokenIssuer } from '../test/token-issuer';
+import { TokenIssuer } from '@rallyforge/tools/test/token-issuer';
 import { loadPaymentsConfig } from './config';
 import { migrate } from './migrate';
 import { startPaymentsService } from './payments.app';

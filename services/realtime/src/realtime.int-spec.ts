@@ -4,7 +4,7 @@ import { Events, type MessageContract, type Payload } from '@rallyforge/contract
 import { createEnvelope, toOutgoingMessage } from '@rallyforge/bus';
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { freshVhost } from '@rallyforge/tools/test/infra';
-import { TokenIssuer } from '../test/token-issuer';
+import { TokenIssuer } from '@rallyforge/tools/test/token-issuer';
 import { connectClient, refusedUpgrade, waitUntil, type LiveClient } from '../test/ws-client';
 import { loadRealtimeConfig } from './config';
 import { busServerOf, startRealtimeService } from './realtime.app';

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { freshDatabase } from '../../../../../tools/test/infra';
+import { freshDatabase } from '@rallyforge/tools/test/infra';
 import { LogCapture } from '../../test/log-capture';
 import { baseConfigSchema } from '../config/base-config.schema';
 import { loadConfig } from '../config/load-config';

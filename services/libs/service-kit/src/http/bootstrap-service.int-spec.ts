@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SignJWT, generateKeyPair } from 'jose';
-import { freshDatabase } from '../../../../../tools/test/infra';
+import { freshDatabase } from '@rallyforge/tools/test/infra';
 import { LogCapture } from '../../test/log-capture';
 import { TcpProxy } from '../../test/tcp-proxy';
 import { TokenIssuer } from '../../test/token-issuer';

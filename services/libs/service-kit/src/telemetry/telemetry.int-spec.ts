@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freshVhost } from '../../../../../tools/test/infra';
+import { freshVhost } from '@rallyforge/tools/test/infra';
 
 const ROOT = join(__dirname, '..', '..');
 const run = promisify(execFile);
