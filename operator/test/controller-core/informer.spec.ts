@@ -123,23 +123,7 @@ describe('Informer against a real kube-apiserver', () => {
     expect(events).toEqual([]);
   }, 90_000);
 
-  it('relists when its resourceVersion is too old for the server (410 Gone)', async () => {
-    const namespace = cluster.namespace;
-    await configMaps.create(labelled('survivor'));
-    const { informer, listWatch, events } = startInformer();
-    // The first list reports resourceVersion 1, far behind the server's watch cache: the watch answers 410.
-    listWatch.reportStaleVersionOnce('1');
-    await informer.waitForSync();
-    await eventually(() => informer.stats.relistsAfterGone === 1, 10_000, 'a relist after 410');
-    await eventually(() => listWatch.lists.length === 2 && listWatch.watches.length >= 2, 10_000, 'relist and rewatch');
-
-    expect(listWatch.watches[0]!.resourceVersion).toBe('1');
-    expect(listWatch.watches[1]!.resourceVersion).toBe(listWatch.lists[1]!.resourceVersion);
-    expect(informer.get(`${namespace}/survivor`)).toBeDefined();
-    // The relist found nothing new, so handlers saw only the first add.
-    expect(events.filter((e) => e.includes('survivor'))).toEqual(['add survivor']);
-
-    await configMaps.create(labelled('after-relist'));
-    await eventually(() => informer.get(`${namespace}/after-relist`), 10_000, 'after-relist in the cache');
-  });
+  // The 410 relist path is tested against a fake list-watch in src/controller-core/informer.spec.ts. Against this
+  // real server it cannot be provoked in bounded time: a young apiserver keeps serving watches from
+  // resourceVersion 1 (tried with 30 s etcd compaction too), and only a cluster that has run for a while answers 410.
 });
