@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { deleteVhost, dropDatabase, DATABASE_SERVICES, STATE_DIR } from '../infra';
-import { startGateway, stopGateway } from '../platform/gateway';
+import { STATE_DIR } from '../infra';
 import { upsertOrganisation } from '../platform/seed';
-import {
-  buildServices, provisionStack, runMigrations, RunningService, startServices, stopServices, StackOptions,
-  waitForReady,
-} from '../platform/stack';
+import { startIsolatedStack } from '../platform/stack';
 import { fastifyBaseline, HttpResult, measure } from './http';
 
 export interface ClaimsBench {
@@ -20,24 +16,17 @@ export interface ClaimsBench {
  */
 export async function benchClaims(log: (m: string) => void, durationS: number, connections: number): Promise<ClaimsBench> {
   const run = `bench_${randomBytes(3).toString('hex')}`;
-  const stack: StackOptions = {
+  const stack = await startIsolatedStack({
     name: run,
     ports: { auth: 4201, claims: 4202, payments: 4203, documents: 4204, realtime: 4205 },
     dir: join(STATE_DIR, run),
     nodeEnv: 'test',
     logLevel: 'warn',
-  };
-  const gateway = { dir: join(stack.dir, 'gateway'), logDir: join(stack.dir, 'logs'), port: 18281, upstreams: stack.ports };
-  const base = `http://127.0.0.1:${gateway.port}`;
-  let services: RunningService[] = [];
+    gatewayPort: 18281,
+  }, log);
+  const base = stack.baseUrl;
   try {
-    buildServices(log);
-    const env = await provisionStack(stack);
-    runMigrations(env, log);
-    services = startServices(env, stack);
-    await waitForReady(stack, services);
-    await startGateway(gateway);
-    await upsertOrganisation(env.auth.AMQP_URL, 'bench', 'Bench Organisation');
+    await upsertOrganisation(stack.env.auth.AMQP_URL, 'bench', 'Bench Organisation');
     const email = `bench-${randomBytes(3).toString('hex')}@example.org`;
     const password = 'Bench-Password-9!';
     const post = (path: string, body: unknown, token?: string) =>
@@ -66,9 +55,6 @@ export async function benchClaims(log: (m: string) => void, durationS: number, c
     const claims = await measure(`${base}/api/v1/claims`, headers, durationS, connections);
     return { claims, baseline };
   } finally {
-    await stopServices(services);
-    stopGateway(gateway.dir);
-    for (const s of DATABASE_SERVICES) await dropDatabase(`${run}_${s}`, `${run}_${s}`).catch(() => undefined);
-    await deleteVhost(run).catch(() => undefined);
+    await stack.stop();
   }
 }

@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { deleteVhost, dropDatabase, DATABASE_SERVICES, STATE_DIR } from '../infra';
-import { startGateway, stopGateway } from '../platform/gateway';
+import { STATE_DIR } from '../infra';
 import { upsertOrganisation } from '../platform/seed';
-import {
-  buildServices, provisionStack, runMigrations, RunningService, startServices, stopServices, StackOptions,
-  waitForReady,
-} from '../platform/stack';
+import { IsolatedStack, startIsolatedStack } from '../platform/stack';
 
 /**
  * The whole platform as `npm run up` runs it (same provisioning, build, migrations and process runner), on its
@@ -16,17 +12,10 @@ import {
  * client receives claim.evidence_added → checkout → /me shows the subscription active.
  */
 const run = `e2e_${randomBytes(3).toString('hex')}`;
-const stack: StackOptions = {
-  name: run,
-  ports: { auth: 4101, claims: 4102, payments: 4103, documents: 4104, realtime: 4105 },
-  dir: join(STATE_DIR, run),
-  nodeEnv: 'test',
-  logLevel: 'info',
-};
-const gateway = { dir: join(stack.dir, 'gateway'), logDir: join(stack.dir, 'logs'), port: 18181, upstreams: stack.ports };
-const base = `http://127.0.0.1:${gateway.port}`;
+const GATEWAY_PORT = 18181;
+const base = `http://127.0.0.1:${GATEWAY_PORT}`;
 const organisation = `org-${randomBytes(3).toString('hex')}`;
-let services: RunningService[] = [];
+let stack: IsolatedStack | undefined;
 
 // The smallest well-formed PDF: the documents service sniffs the content, not the name.
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
@@ -52,20 +41,18 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined>, tim
 }
 
 beforeAll(async () => {
-  buildServices(() => undefined);
-  const env = await provisionStack(stack);
-  runMigrations(env, () => undefined);
-  services = startServices(env, stack);
-  await waitForReady(stack, services);
-  await startGateway(gateway);
-  await upsertOrganisation(env.auth.AMQP_URL, organisation, 'E2E Veterans Organisation');
+  stack = await startIsolatedStack({
+    name: run,
+    ports: { auth: 4101, claims: 4102, payments: 4103, documents: 4104, realtime: 4105 },
+    dir: join(STATE_DIR, run),
+    nodeEnv: 'test',
+    gatewayPort: GATEWAY_PORT,
+  });
+  await upsertOrganisation(stack.env.auth.AMQP_URL, organisation, 'E2E Veterans Organisation');
 }, 240_000);
 
 afterAll(async () => {
-  await stopServices(services);
-  stopGateway(gateway.dir);
-  for (const s of DATABASE_SERVICES) await dropDatabase(`${run}_${s}`, `${run}_${s}`).catch(() => undefined);
-  await deleteVhost(run).catch(() => undefined);
+  await stack?.stop();
 }, 60_000);
 
 describe('RallyForge end to end through the gateway', () => {
@@ -89,7 +76,7 @@ describe('RallyForge end to end through the gateway', () => {
     const claimId = created.body.id;
 
     // Live updates: connect before the upload so the event can only come from the flow below.
-    const ws = new WebSocket(`ws://127.0.0.1:${gateway.port}/ws`, { headers: { authorization: `Bearer ${token}` } });
+    const ws = new WebSocket(`ws://127.0.0.1:${GATEWAY_PORT}/ws`, { headers: { authorization: `Bearer ${token}` } });
     const received: Array<{ type: string; data: Record<string, unknown> }> = [];
     ws.on('message', (raw) => received.push(JSON.parse(raw.toString())));
     await new Promise<void>((resolve, reject) => {
