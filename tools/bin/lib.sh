@@ -9,3 +9,11 @@ ensure_node_modules() {
     npm install --no-audit --no-fund --loglevel=error >&2
   fi
 }
+# The tools import the workspace libraries (@rallyforge/contracts, bus, service-kit) from their built dist/:
+# build them first (Nx-cached, a no-op when nothing changed), or a fresh clone cannot even load up.ts.
+build_libs() {
+  npx nx run-many -t build --projects='tag:type:lib' --output-style=static >/dev/null || {
+    echo "[setup] building the workspace libraries failed; run: npx nx run-many -t build --projects=tag:type:lib" >&2
+    return 1
+  }
+}
