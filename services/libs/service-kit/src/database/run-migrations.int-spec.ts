@@ -50,7 +50,7 @@ describe('runMigrations', () => {
       const { rows } = await client.query<{ name: string }>('SELECT name FROM migrations');
       expect(rows.map((row) => row.name)).toEqual(['CreateWidgets1700000000000']);
       await client.query("INSERT INTO widgets (name) VALUES ('ok')");
-      const locks = await client.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'");
+      const locks = await client.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
       expect(locks.rows[0].n).toBe(0);
     } finally {
       await client.end();
