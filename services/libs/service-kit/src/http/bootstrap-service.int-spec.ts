@@ -185,6 +185,18 @@ describe('bootstrapService (real HTTP, PostgreSQL, Redis)', () => {
       expect(refused.headers.get('access-control-allow-origin')).toBeNull();
     });
 
+    it('lets a browser send Idempotency-Key on a cross-origin write', async () => {
+      const response = await fetch(`${baseUrl}/api/v1/widgets/me`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://app.rallyforge.test',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type,idempotency-key',
+        },
+      });
+      expect(response.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('idempotency-key');
+    });
+
     it('serves the OpenAPI document at /api/v1/<name>/docs-json', async () => {
       const response = await get('/api/v1/widgets/docs-json');
       expect(response.status).toBe(200);

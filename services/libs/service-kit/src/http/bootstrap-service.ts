@@ -172,7 +172,8 @@ async function createApp<C extends KitConfig>(
       origin: config.CORS_ORIGINS,
       credentials: true,
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['authorization', 'content-type', REQUEST_ID_HEADER],
+      // idempotency-key: retried writes (payments checkout) must survive a browser's preflight.
+      allowedHeaders: ['authorization', 'content-type', 'idempotency-key', REQUEST_ID_HEADER],
       exposedHeaders: [REQUEST_ID_HEADER],
       maxAge: CORS_MAX_AGE_SECONDS,
     });
