@@ -22,7 +22,7 @@ module.exports = tseslint.config(
           depConstraints: [
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:operator', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:operator', onlyDependOnLibsWithTags: ['type:lib', 'type:deploy'] },
             { sourceTag: 'type:deploy', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool', 'type:service'] },
           ],
