@@ -15,6 +15,8 @@ import { RefreshTokenRepository } from './repositories/refresh-token.repository'
 import { SubscriptionRepository } from './repositories/subscription.repository';
 import { UserRepository } from './repositories/user.repository';
 import { AuthService } from './services/auth.service';
+import { OrganisationLifecycleRepository } from './repositories/organisation-lifecycle.repository';
+import { OrganisationLifecycleService } from './services/organisation-lifecycle.service';
 import { OrganisationService } from './services/organisation.service';
 import { PasswordHasherService } from './services/password-hasher.service';
 import { SubscriptionService } from './services/subscription.service';
@@ -56,6 +58,8 @@ import { SigningKeysModule } from './signing-keys.module';
     AuthService,
     OrganisationService,
     SubscriptionService,
+    OrganisationLifecycleRepository,
+    OrganisationLifecycleService,
   ],
 })
 export class AppModule {}

@@ -2,6 +2,11 @@ import { Controller, UseFilters } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { BusContext, BusExceptionFilter } from '@rallyforge/bus';
 import { Commands, Events, type CommandReply } from '@rallyforge/contracts';
+import {
+  OrganisationLifecycleService,
+  type DeprovisionOrganisationCommand,
+  type DeprovisionOrganisationResult,
+} from '../services/organisation-lifecycle.service';
 import { OrganisationService, type UpsertOrganisationCommand, type UpsertOrganisationResult } from '../services/organisation.service';
 import { SubscriptionService, type PaymentSucceededEvent } from '../services/subscription.service';
 
@@ -16,6 +21,7 @@ export class AuthBusController {
   constructor(
     private readonly organisations: OrganisationService,
     private readonly subscriptions: SubscriptionService,
+    private readonly lifecycle: OrganisationLifecycleService,
   ) {}
 
   @MessagePattern(Commands.upsertOrganisation.type)
@@ -24,6 +30,14 @@ export class AuthBusController {
     @Ctx() ctx: BusContext,
   ): Promise<CommandReply<UpsertOrganisationResult>> {
     return this.organisations.upsert(ctx.manager, ctx, command);
+  }
+
+  @MessagePattern(Commands.deprovisionOrganisation.type)
+  deprovisionOrganisation(
+    @Payload() command: DeprovisionOrganisationCommand,
+    @Ctx() ctx: BusContext,
+  ): Promise<CommandReply<DeprovisionOrganisationResult>> {
+    return this.lifecycle.deprovision(ctx.manager, ctx, command);
   }
 
   @EventPattern(Events.paymentSucceeded.type)

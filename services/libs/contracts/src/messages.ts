@@ -69,6 +69,28 @@ export const Events = {
       periodEnd: z.string().datetime(),
     }),
   ),
+  /**
+   * auth → every service: the organisation was deprovisioned with `mode: 'delete'`; purge its rows and stored files
+   * (idempotently). The envelope's tenant is the deleted organisation.
+   */
+  organisationDeleted: contract('organisation.deleted', 1, 'event', z.object({ tenantId: z.string().min(1).max(40) })),
+  /** auth → auth: a user asked for an export of their data (`POST /me/export`); the job runs off the HTTP path. */
+  userExportRequested: contract('user.export.requested', 1, 'event', z.object({ exportId: uuid, userId: uuid })),
+  /** auth → claims, payments, documents: erase (or anonymise) this user's data, then answer with `user.data.erased`. */
+  userDeletionRequested: contract('user.deletion.requested', 1, 'event', z.object({ requestId: uuid, userId: uuid })),
+  /** A service → auth: it erased or anonymised what it held about the user (counts per kind of record). */
+  userDataErased: contract(
+    'user.data.erased',
+    1,
+    'event',
+    z.object({
+      requestId: uuid,
+      userId: uuid,
+      service: z.string().min(1).max(40),
+      erased: z.record(z.number().int().nonnegative()),
+      anonymised: z.record(z.number().int().nonnegative()).default({}),
+    }),
+  ),
 } as const;
 
 export const Commands = {
@@ -85,6 +107,25 @@ export const Commands = {
       suspended: z.boolean().default(false),
     }),
   ),
+  /**
+   * Operator → auth (request/reply): take an organisation out of service. `retain` locks it (suspended, logins
+   * refused, refresh tokens revoked, data kept); `delete` removes its accounts and publishes `organisation.deleted`.
+   */
+  deprovisionOrganisation: contract(
+    'auth.organisation.deprovision',
+    1,
+    'command',
+    z.object({
+      tenantId: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(40),
+      mode: z.enum(['retain', 'delete']),
+    }),
+  ),
+  /** auth → claims (request/reply, GDPR export): everything claims holds about the user. */
+  exportClaimsUserData: contract('claims.user-data.export', 1, 'command', z.object({ userId: uuid })),
+  /** auth → payments (request/reply, GDPR export): the user's payments. */
+  exportPaymentsUserData: contract('payments.user-data.export', 1, 'command', z.object({ userId: uuid })),
+  /** auth → documents (request/reply, GDPR export): the user's documents, metadata and contents. */
+  exportDocumentsUserData: contract('documents.user-data.export', 1, 'command', z.object({ userId: uuid })),
 } as const;
 
 export type Payload<C extends MessageContract> = z.infer<C['schema']>;

@@ -21,6 +21,7 @@ export * from './auth/jwt-auth.guard';
 export * from './database/data-source-options';
 export * from './database/database-pool.metrics';
 export * from './database/run-migrations';
+export * from './database/tenant-purge';
 export * from './database/typeorm-pino.logger';
 export * from './redis/redis.constants';
 export * from './redis/redis.providers';
