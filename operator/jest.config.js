@@ -1,6 +1,6 @@
-// Jest for the operator. Tests run from TypeScript sources through the workspace's SWC preset, minus its
-// globalSetup: that one starts PostgreSQL/Redis/RabbitMQ, which the operator's tests don't use (the integration
-// specs in test/ start the local Kubernetes control plane themselves through tools/test/k8s.ts).
+// Jest for the operator. Tests run from TypeScript sources through the workspace's SWC preset, with its globalSetup
+// (real PostgreSQL, Redis and RabbitMQ: the tenant reconciler provisions them); the integration specs in test/ start
+// the local Kubernetes control plane themselves through tools/test/k8s.ts.
 //
 // @kubernetes/client-node 1.x and the part of its dependency graph that is ESM-only are compiled to CommonJS by
 // SWC, because jest's module loader cannot require() ES modules (Node 20.20 itself can, and does in production).
@@ -17,8 +17,6 @@ const esmToCommonJs = {
 
 module.exports = {
   ...base,
-  globalSetup: undefined,
-  globalTeardown: undefined,
   // Real API server: leader election and watches take longer than the preset's default (tools/test/timeouts.ts).
   setupFilesAfterEnv: [require.resolve('../tools/test/timeouts-long.ts')],
   transform: {
@@ -27,4 +25,10 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY_PACKAGES.join('|')})/)`],
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+  // The cdk8s constructs (dedicated tenants' workloads, the CRD and its types) from their TypeScript sources, like
+  // the preset maps the libraries: tests need no build of @rallyforge/cdk8s.
+  moduleNameMapper: {
+    ...base.moduleNameMapper,
+    '^@rallyforge/cdk8s$': require('node:path').join(__dirname, '..', 'cdk8s', 'src', 'index.ts'),
+  },
 };

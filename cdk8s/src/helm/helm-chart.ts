@@ -53,7 +53,8 @@ export class HelmChart extends Chart {
   /** Finds the HelmChart that contains `scope`, if any. */
   public static tryOf(scope: Construct): HelmChart | undefined {
     const chart = Chart.of(scope);
-    return chart instanceof HelmChart ? (chart as HelmChart) : undefined;
+    // Not `instanceof`: cdk8s' Chart answers it with Chart.isChart, true for every chart.
+    return Object.prototype.isPrototypeOf.call(HelmChart.prototype, chart) ? (chart as HelmChart) : undefined;
   }
 
   public readonly chartName: string;

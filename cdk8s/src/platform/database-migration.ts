@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { ApiObject, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { PART_OF } from '../helm/helm-chart';
+import { HelmChart, PART_OF } from '../helm/helm-chart';
 import { renderIf } from '../helm/helm-token';
-import { Tunable, conditionOf, renderOf } from '../helm/helm-values';
+import { Tunable, conditionOf, defaultOf, renderOf } from '../helm/helm-values';
 import { Patch } from '../helm/patch';
 import { completeRestrictedSecurity } from '../common/restricted-pod';
 import { ResourceRequirements } from './rallyforge-service';
@@ -34,6 +35,11 @@ export interface DatabaseMigrationProps {
   readonly instance?: string;
   /** Where the service's DATABASE_URL comes from. */
   readonly databaseUrl: SecretKeyRef;
+  /**
+   * Where MIGRATION_DATABASE_URL (the database owner's URL, which `migrate.js` needs in production) comes from.
+   * @default - not set: migrate.js falls back to DATABASE_URL in development and test only
+   */
+  readonly migrationDatabaseUrl?: SecretKeyRef;
   /** Environment besides NODE_ENV, SERVICE_NAME and DATABASE_URL (LOG_LEVEL, ...). @default {} */
   readonly env?: Record<string, kplus.EnvValue>;
   /**
@@ -41,6 +47,15 @@ export interface DatabaseMigrationProps {
    * @default PRE_INSTALL_HOOKS
    */
   readonly hookEvents?: string;
+  /**
+   * Render a Helm hook Job (named `<namePrefix>-<service>-migrate`, deleted by Helm once it succeeds). When false,
+   * a plain Job for appliers without Helm (the operator's server-side apply) named
+   * `<namePrefix>-<service>-migrate-<hash of its spec>`: a Job's pod template is immutable, so any change (a new
+   * image, other settings) makes a new Job, which runs the migrations again, instead of a rejected update; an
+   * unchanged spec keeps the name, so re-applying it is a no-op.
+   * @default true
+   */
+  readonly helmHook?: boolean;
   /** Render the Job at all. @default true */
   readonly enabled?: Tunable<boolean>;
   /** @default 3 */
@@ -69,7 +84,8 @@ export const MIGRATION_DEFAULTS = {
  */
 export class DatabaseMigration extends Construct {
   public readonly job: kplus.Job;
-  public readonly name: string;
+  private readonly helmHook: boolean;
+  private readonly baseName: string;
 
   public constructor(scope: Construct, id: string, props: DatabaseMigrationProps) {
     super(scope, id);
@@ -78,7 +94,8 @@ export class DatabaseMigration extends Construct {
     }
     const namePrefix = props.namePrefix ?? 'rallyforge';
     const runAsUser = props.runAsUser ?? DEFAULT_RUN_AS_USER;
-    this.name = `${namePrefix}-${props.service}-migrate`;
+    const helmHook = props.helmHook ?? true;
+    const baseName = `${namePrefix}-${props.service}-migrate`;
     const labels = {
       'app.kubernetes.io/name': `${props.service}-migrate`,
       'app.kubernetes.io/instance': props.instance ?? namePrefix,
@@ -88,13 +105,15 @@ export class DatabaseMigration extends Construct {
     const tmp = kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp');
     this.job = new kplus.Job(this, 'Job', {
       metadata: {
-        name: this.name,
+        name: baseName,
         labels,
-        annotations: {
-          'helm.sh/hook': props.hookEvents ?? PRE_INSTALL_HOOKS,
-          'helm.sh/hook-weight': '0',
-          'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
-        },
+        annotations: helmHook
+          ? {
+              'helm.sh/hook': props.hookEvents ?? PRE_INSTALL_HOOKS,
+              'helm.sh/hook-weight': '0',
+              'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
+            }
+          : undefined,
       },
       podMetadata: { labels },
       select: false,
@@ -107,7 +126,7 @@ export class DatabaseMigration extends Construct {
         {
           name: 'migrate',
           image: props.image,
-          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          imagePullPolicy: defaultOf(props.imagePullPolicy ?? kplus.ImagePullPolicy.IF_NOT_PRESENT) as kplus.ImagePullPolicy,
           command: MIGRATE_COMMAND,
           envVariables: {
             NODE_ENV: kplus.EnvValue.fromValue('production'),
@@ -116,6 +135,14 @@ export class DatabaseMigration extends Construct {
               secret: kplus.Secret.fromSecretName(this, 'DatabaseUrl', props.databaseUrl.secretName),
               key: props.databaseUrl.key,
             }),
+            ...(props.migrationDatabaseUrl
+              ? {
+                  MIGRATION_DATABASE_URL: kplus.EnvValue.fromSecretValue({
+                    secret: kplus.Secret.fromSecretName(this, 'MigrationDatabaseUrl', props.migrationDatabaseUrl.secretName),
+                    key: props.migrationDatabaseUrl.key,
+                  }),
+                }
+              : {}),
             ...props.env,
           },
           securityContext: {
@@ -141,5 +168,49 @@ export class DatabaseMigration extends Construct {
     if (condition) {
       renderIf(this.job, condition);
     }
+    this.helmHook = helmHook;
+    this.baseName = baseName;
+    if (!helmHook) {
+      if (HelmChart.tryOf(this)) {
+        throw new Error(`DatabaseMigration "${props.service}": helmHook=false names the Job after its rendered spec, which Helm templates cannot have. Keep the hook Job in Helm charts.`);
+      }
+      nameAfterSpec(job, baseName);
+    }
   }
+
+  /** The Job's name: `<namePrefix>-<service>-migrate`, plus `-<spec hash>` for a plain Job (see `helmHook`). */
+  public get name(): string {
+    return this.helmHook ? this.baseName : String((ApiObject.of(this.job).toJson().metadata as { name: string }).name);
+  }
+}
+
+/** Hex characters of the spec hash in a plain migration Job's name. */
+const SPEC_HASH_LENGTH = 10;
+
+/**
+ * Names the Job `<baseName>-<hash of its finished spec>`, computed from the JSON that is synthesised (every patch
+ * applied), so that the name changes exactly when the spec does.
+ */
+function nameAfterSpec(job: ApiObject, baseName: string): void {
+  const render = job.toJson.bind(job);
+  job.toJson = () => {
+    const manifest = render();
+    const hash = createHash('sha256').update(canonicalJson(manifest.spec)).digest('hex').slice(0, SPEC_HASH_LENGTH);
+    return { ...manifest, metadata: { ...(manifest.metadata as Record<string, unknown>), name: `${baseName}-${hash}` } };
+  };
+}
+
+/** JSON with every mapping's keys sorted: the same spec always hashes the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) {
+    return `[${value.map(canonicalJson).join(',')}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
 }

@@ -11,8 +11,8 @@ import { DATABASE_SERVICES, SERVICE_NAMES, ServiceName } from './service-contrac
 
 export const PLATFORM_CHART_NAME = 'rallyforge';
 
-/** Resource defaults per service; documents handles uploads and needs more memory. */
-const SERVICE_RESOURCES: Record<ServiceName, typeof SERVICE_DEFAULTS.resources> = {
+/** Resource defaults per service (also a dedicated tenant's); documents handles uploads and needs more memory. */
+export const SERVICE_RESOURCES: Record<ServiceName, typeof SERVICE_DEFAULTS.resources> = {
   auth: SERVICE_DEFAULTS.resources,
   claims: SERVICE_DEFAULTS.resources,
   payments: SERVICE_DEFAULTS.resources,

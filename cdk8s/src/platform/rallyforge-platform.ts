@@ -169,7 +169,8 @@ const DOCUMENTS_DIR = '/data/documents';
 export class RallyForgePlatform extends Construct {
   public readonly services: Record<ServiceName, RallyForgeService>;
   public readonly migrations: DatabaseMigration[] = [];
-  public readonly ingress: PlatformIngress;
+  /** Absent when `ingress.enabled` is the literal `false`. */
+  public readonly ingress?: PlatformIngress;
   public readonly development?: DevelopmentBackingServices;
 
   public constructor(scope: Construct, id: string, props: RallyForgePlatformProps) {
@@ -256,7 +257,8 @@ export class RallyForgePlatform extends Construct {
       }
     }
 
-    this.ingress = new PlatformIngress(this, 'Ingress', {
+    const ingressEnabled = props.ingress.enabled ?? true;
+    this.ingress = !isHelmValue(ingressEnabled) && !ingressEnabled ? undefined : new PlatformIngress(this, 'Ingress', {
       namePrefix,
       instance,
       services: SERVICE_NAMES.map((s) => services[s]),

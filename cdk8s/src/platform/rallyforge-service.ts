@@ -93,15 +93,21 @@ export interface ServiceNetworkPolicyOptions {
   /** @default true */
   readonly enabled?: Tunable<boolean>;
   /**
-   * The ingress controller.
+   * The ingress controller; `null` admits none (for example a cluster without one).
    * @default ingress-nginx: namespace `ingress-nginx`, pods `app.kubernetes.io/name=ingress-nginx`
    */
-  readonly ingressController?: NetworkPeer;
+  readonly ingressController?: NetworkPeer | null;
   /**
-   * The metrics scraper.
+   * The metrics scraper; `null` admits none.
    * @default namespace `monitoring`, pods `app.kubernetes.io/name=prometheus`
    */
-  readonly monitoring?: NetworkPeer;
+  readonly monitoring?: NetworkPeer | null;
+  /**
+   * Namespaces whose pods (all of them) may connect too, selected by their `kubernetes.io/metadata.name`
+   * label (for example a dedicated tenant's `spec.network.allowedNamespaces` and the platform namespace).
+   * @default []
+   */
+  readonly allowedNamespaces?: readonly string[];
 }
 
 export interface ServiceMonitorOptions {
@@ -468,8 +474,16 @@ export class RallyForgeService extends Construct {
     metadata: { name: string; labels: Record<string, string> },
     options: ServiceNetworkPolicyOptions,
   ): kplus.k8s.KubeNetworkPolicy {
-    const ingressController = options.ingressController ?? SERVICE_DEFAULTS.ingressController;
-    const monitoring = options.monitoring ?? SERVICE_DEFAULTS.monitoring;
+    // undefined: the default peer; null: no peer at all.
+    const ingressController = options.ingressController === undefined ? SERVICE_DEFAULTS.ingressController : options.ingressController;
+    const monitoring = options.monitoring === undefined ? SERVICE_DEFAULTS.monitoring : options.monitoring;
+    const peers = [ingressController, monitoring].filter((p): p is NetworkPeer => p !== null);
+    const namespaces = [...new Set(options.allowedNamespaces ?? [])];
+    for (const namespace of namespaces) {
+      if (namespace.length > 63 || !DNS_LABEL.test(namespace)) {
+        throw new Error(`RallyForgeService "${this.service}": networkPolicy.allowedNamespaces entry "${namespace}" is not a namespace name (a DNS-1123 label).`);
+      }
+    }
     const ports = [{ port: kplus.k8s.IntOrString.fromNumber(SERVICE_PORT), protocol: 'TCP' }];
     // Literal selectors here; Helm values are patched in below (typed objects cannot carry them).
     const peer = (p: NetworkPeer) => ({
@@ -483,14 +497,16 @@ export class RallyForgeService extends Construct {
         policyTypes: ['Ingress'],
         ingress: Lazy.any({
           produce: () => [
-            { from: [peer(ingressController)], ports },
-            { from: [peer(monitoring)], ports },
+            ...peers.map((p) => ({ from: [peer(p)], ports })),
+            ...(namespaces.length > 0
+              ? [{ from: namespaces.map((name) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } })), ports }]
+              : []),
             ...(this.callers.length > 0 ? [{ from: this.callers.map((c) => ({ podSelector: { matchLabels: c.selectorLabels } })), ports }] : []),
           ],
         }),
       },
     });
-    [ingressController, monitoring].forEach((p, i) => {
+    peers.forEach((p, i) => {
       Patch.replaceIfHelm(policy, `/spec/ingress/${i}/from/0/namespaceSelector/matchLabels`, p.namespaceLabels);
       Patch.replaceIfHelm(policy, `/spec/ingress/${i}/from/0/podSelector/matchLabels`, p.podLabels);
     });
@@ -571,6 +587,9 @@ function toSize(quantity: string | undefined): Size | undefined {
   const amount = Number(match[1]);
   return match[2] === 'Gi' ? Size.gibibytes(amount) : match[2] === 'Ki' ? Size.kibibytes(amount) : Size.mebibytes(match[2] === 'Mi' ? amount : amount / 2 ** 20);
 }
+
+/** A namespace name. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 const QUANTITY = /^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
 
