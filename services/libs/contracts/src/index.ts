@@ -1,2 +1,4 @@
 export * from './envelope';
 export * from './messages';
+export * from './audit';
+export * from './permissions';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { auditEntrySchema } from './audit';
 
 /**
  * Every message RallyForge sends, in one place: its routing key (= type), version and payload schema.
@@ -24,6 +25,8 @@ function contract<TSchema extends z.ZodTypeAny>(
 const uuid = z.string().uuid();
 
 export const Events = {
+  /** Any service → auth: a sensitive action happened (or was refused); auth appends it to the audit log. */
+  auditRecorded: contract('audit.recorded', 1, 'event', auditEntrySchema),
   userRegistered: contract(
     'auth.user.registered',
     1,
@@ -105,6 +108,15 @@ export const Commands = {
       registration: z.enum(['open', 'invite']),
       admins: z.array(z.string().email()).max(50),
       suspended: z.boolean().default(false),
+      /** The tenant's application limits (from its spec.quota); auth stores them and publishes them to Redis. */
+      limits: z
+        .object({
+          apiRequestsPerMinute: z.number().int().min(1).max(1_000_000).optional(),
+          users: z.number().int().min(0).optional(),
+          documentStorageBytes: z.number().int().min(0).optional(),
+        })
+        .strict()
+        .optional(),
     }),
   ),
   /**
