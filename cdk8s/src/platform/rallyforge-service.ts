@@ -485,10 +485,12 @@ export class RallyForgeService extends Construct {
       }
     }
     const ports = [{ port: kplus.k8s.IntOrString.fromNumber(SERVICE_PORT), protocol: 'TCP' }];
-    // Literal selectors here; Helm values are patched in below (typed objects cannot carry them).
+    // Literal selectors here; Helm values are patched in below (typed objects cannot carry them). A literal empty
+    // podLabels (every pod of the namespace) leaves podSelector out, as the API server stores it: an empty selector
+    // would be normalised away and every server-side apply would then write the object again.
     const peer = (p: NetworkPeer) => ({
       namespaceSelector: { matchLabels: defaultOf(p.namespaceLabels) },
-      podSelector: { matchLabels: defaultOf(p.podLabels) },
+      ...(!isHelmValue(p.podLabels) && Object.keys(p.podLabels).length === 0 ? {} : { podSelector: { matchLabels: defaultOf(p.podLabels) } }),
     });
     const policy = new kplus.k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
       metadata,
@@ -496,13 +498,18 @@ export class RallyForgeService extends Construct {
         podSelector: { matchLabels: this.selectorLabels },
         policyTypes: ['Ingress'],
         ingress: Lazy.any({
-          produce: () => [
-            ...peers.map((p) => ({ from: [peer(p)], ports })),
-            ...(namespaces.length > 0
-              ? [{ from: namespaces.map((name) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } })), ports }]
-              : []),
-            ...(this.callers.length > 0 ? [{ from: this.callers.map((c) => ({ podSelector: { matchLabels: c.selectorLabels } })), ports }] : []),
-          ],
+          produce: () => {
+            const rules = [
+              ...peers.map((p) => ({ from: [peer(p)], ports })),
+              ...(namespaces.length > 0
+                ? [{ from: namespaces.map((name) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } })), ports }]
+                : []),
+              ...(this.callers.length > 0 ? [{ from: this.callers.map((c) => ({ podSelector: { matchLabels: c.selectorLabels } })), ports }] : []),
+            ];
+            // No rule admits nothing (policyTypes has Ingress). Left out rather than [], which the API server
+            // drops, so that re-applying the object is a no-op.
+            return rules.length > 0 ? rules : undefined;
+          },
         }),
       },
     });
