@@ -16,8 +16,9 @@ export const TENANT_CRD_NAME = `${TENANT_PLURAL}.${TENANT_GROUP}`;
 
 /**
  * Longest tenant id. The id prefixes the namespace (`rf-<id>`), database names
- * (`rf_<id>_documents`, within PostgreSQL's 63 bytes), vhosts and Redis keys, and names the
- * dedicated tenant's objects (`<id>-documents-migrate`, within 63 characters).
+ * (`rf_<id>_documents`, within PostgreSQL's 63 bytes), vhosts and Redis keys, and labels every object
+ * of the tenant (`rallyforge.io/tenant`, within 63 characters). The dedicated tenant's own objects are named
+ * as the platform's (`rallyforge-documents`) inside its namespace.
  */
 export const TENANT_ID_MAX_LENGTH = 40;
 /** A DNS-1123 label that starts with a letter (so that it is also a valid SQL identifier part). */
