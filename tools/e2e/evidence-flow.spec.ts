@@ -36,7 +36,7 @@ beforeAll(async () => {
   cleanup.push(() => database.drop());
   const storageDir = await mkdtemp(join(tmpdir(), 'rf-flow-'));
   cleanup.push(() => rm(storageDir, { recursive: true, force: true }));
-  const options = postgresDataSourceOptions({ url: database.url, entities: DOCUMENTS_ENTITIES, migrations: DOCUMENTS_MIGRATIONS });
+  const options = postgresDataSourceOptions({ url: database.ownerUrl, entities: DOCUMENTS_ENTITIES, migrations: DOCUMENTS_MIGRATIONS });
   await runMigrations(options, { logger: createLogger({ service: 'documents-test', level: 'silent' }) });
   documents = await startDocumentsService(
     loadConfig(documentsConfigSchema, {
@@ -44,7 +44,7 @@ beforeAll(async () => {
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-      DATABASE_URL: database.url,
+      DATABASE_URL: database.appUrl,
       AMQP_URL: claims.amqpUrl,
       AUTH_JWKS_URL: claims.issuer.jwksUrl,
       STORAGE_LOCAL_DIR: storageDir,

@@ -7,7 +7,8 @@ import { composeDown, composeUp } from './compose';
 import { loadSecrets } from './config';
 
 export * from './config';
-export { ensureDatabase, dropDatabase, postgresAdminUrl } from './postgres';
+export { ensureDatabase, ensureServiceDatabase, dropDatabase, postgresAdminUrl } from './postgres';
+export type { DatabaseLogin, ServiceDatabase } from './postgres';
 export { ensureVhost, deleteVhost, restartRabbitMq, management, amqpUrl, rabbitctl } from './rabbitmq';
 export { redisAdminUrl } from './redis';
 

@@ -137,26 +137,125 @@ export async function ensureDatabase(
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    const roleExists = await admin.query('select 1 from pg_roles where rolname = $1', [role]);
-    const verb = roleExists.rowCount ? 'ALTER' : 'CREATE';
-    await admin.query(`${verb} ROLE ${ident(role)} LOGIN PASSWORD ${literal(password)}`);
+    await upsertRole(admin, role, password, '');
     const dbExists = await admin.query('select 1 from pg_database where datname = $1', [database]);
     if (!dbExists.rowCount) await admin.query(`CREATE DATABASE ${ident(database)} OWNER ${ident(role)}`);
     await admin.query(`REVOKE ALL ON DATABASE ${ident(database)} FROM PUBLIC`);
   } finally {
     await admin.end();
   }
+  return roleUrl(adminUrl, role, password, database);
+}
+
+/** A login role's name and password. */
+export interface DatabaseLogin {
+  role: string;
+  password: string;
+}
+
+export interface ServiceDatabase {
+  /** The owner role's URL: migrations (and test fixtures) only. */
+  ownerUrl: string;
+  /** The runtime role's URL: what the service connects with (DATABASE_URL). */
+  appUrl: string;
+}
+
+/**
+ * Attributes of the two roles of a service database (docs/adr/0005-row-level-security.md).
+ * - owner: owns the database, its schema objects and the SECURITY DEFINER lookups; runs migrations. BYPASSRLS so
+ *   that data migrations and those narrowly scoped functions see every tenant's rows; never used by a service.
+ * - app: what the service connects with. Owns nothing, cannot bypass Row-Level Security, creates nothing.
+ */
+export const OWNER_ROLE_ATTRIBUTES = 'NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION BYPASSRLS';
+export const APP_ROLE_ATTRIBUTES = 'NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT';
+
+/** Table privileges the runtime role gets on every table the owner creates, now and in later migrations. */
+export const APP_TABLE_PRIVILEGES = 'SELECT, INSERT, UPDATE, DELETE';
+export const APP_SEQUENCE_PRIVILEGES = 'USAGE, SELECT';
+
+/**
+ * Creates (or brings up to date) a service database with its two login roles; idempotent, also for a database
+ * that an older version created with a single owning role (that role becomes the owner, the runtime role is
+ * added and granted what exists). Tables created later by the owner (migrations) are granted to the runtime role
+ * through `ALTER DEFAULT PRIVILEGES FOR ROLE <owner>`, so no migration needs to know the runtime role's name.
+ */
+export async function ensureServiceDatabase(
+  database: string,
+  owner: DatabaseLogin,
+  app: DatabaseLogin,
+  adminUrl = postgresAdminUrl(),
+): Promise<ServiceDatabase> {
+  if (owner.role === app.role) throw new Error(`The owner and runtime roles of ${database} must differ (both are "${owner.role}")`);
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await upsertRole(admin, owner.role, owner.password, OWNER_ROLE_ATTRIBUTES);
+    await upsertRole(admin, app.role, app.password, APP_ROLE_ATTRIBUTES);
+    const dbExists = await admin.query('select 1 from pg_database where datname = $1', [database]);
+    if (!dbExists.rowCount) await admin.query(`CREATE DATABASE ${ident(database)} OWNER ${ident(owner.role)}`);
+    await admin.query(`REVOKE ALL ON DATABASE ${ident(database)} FROM PUBLIC`);
+    await admin.query(`GRANT CONNECT ON DATABASE ${ident(database)} TO ${ident(app.role)}`);
+  } finally {
+    await admin.end();
+  }
+  // Schema-level grants are per database: connect to it (still as the administrator).
+  const adminOfDatabase = new URL(adminUrl);
+  adminOfDatabase.pathname = `/${database}`;
+  const db = new Client({ connectionString: adminOfDatabase.toString() });
+  await db.connect();
+  try {
+    const o = ident(owner.role);
+    const a = ident(app.role);
+    for (const statement of [
+      // PostgreSQL 15 already refuses CREATE in public to PUBLIC; older servers did not.
+      `REVOKE CREATE ON SCHEMA public FROM PUBLIC`,
+      `ALTER SCHEMA public OWNER TO ${o}`,
+      `GRANT USAGE ON SCHEMA public TO ${a}`,
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA public GRANT ${APP_TABLE_PRIVILEGES} ON TABLES TO ${a}`,
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA public GRANT ${APP_SEQUENCE_PRIVILEGES} ON SEQUENCES TO ${a}`,
+      // SECURITY DEFINER lookups run as the owner: only the runtime role may call them, not every login.
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${o} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC`,
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO ${a}`,
+      // What an earlier run (or a single-role version of this database) created before the defaults existed.
+      `GRANT ${APP_TABLE_PRIVILEGES} ON ALL TABLES IN SCHEMA public TO ${a}`,
+      `GRANT ${APP_SEQUENCE_PRIVILEGES} ON ALL SEQUENCES IN SCHEMA public TO ${a}`,
+      `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO ${a}`,
+    ]) {
+      await db.query(statement);
+    }
+  } finally {
+    await db.end();
+  }
+  return {
+    ownerUrl: roleUrl(adminUrl, owner.role, owner.password, database),
+    appUrl: roleUrl(adminUrl, app.role, app.password, database),
+  };
+}
+
+async function upsertRole(admin: Client, role: string, password: string, attributes: string): Promise<void> {
+  const roleExists = await admin.query('select 1 from pg_roles where rolname = $1', [role]);
+  const verb = roleExists.rowCount ? 'ALTER' : 'CREATE';
+  await admin.query(`${verb} ROLE ${ident(role)} LOGIN ${attributes} PASSWORD ${literal(password)}`.replace(/ {2,}/g, ' '));
+}
+
+function roleUrl(adminUrl: string, role: string, password: string, database: string): string {
   const { hostname, port } = new URL(adminUrl);
   return `postgres://${role}:${encodeURIComponent(password)}@${hostname}:${port}/${database}`;
 }
 
-/** Drops a database and its role, ending any session still connected. */
-export async function dropDatabase(database: string, role?: string, adminUrl = postgresAdminUrl()): Promise<void> {
+/** Drops a database and its roles (runtime role first), ending any session still connected. */
+export async function dropDatabase(
+  database: string,
+  role?: string | readonly string[],
+  adminUrl = postgresAdminUrl(),
+): Promise<void> {
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${ident(database)} WITH (FORCE)`);
-    if (role) await admin.query(`DROP ROLE IF EXISTS ${ident(role)}`);
+    for (const name of role === undefined ? [] : typeof role === 'string' ? [role] : role) {
+      await admin.query(`DROP ROLE IF EXISTS ${ident(name)}`);
+    }
   } finally {
     await admin.end();
   }

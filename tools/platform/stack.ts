@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import {
   DATABASE_SERVICES, ensureDir, loadSecrets, REPO_ROOT, saveSecrets, SERVICES, ServiceName, servicePassword,
 } from '../infra/config';
-import { ensureDatabase, ensureVhost, redisAdminUrl } from '../infra';
+import { ensureServiceDatabase, ensureVhost, redisAdminUrl } from '../infra';
 import { mustRun, run, sleep, waitFor } from '../infra/process';
 
 export interface StackOptions {
@@ -34,14 +34,28 @@ function keyEncryptionKey(): string {
   return secrets.servicePasswords[key];
 }
 
-/** Creates each service's database and login role and the vhost, and returns each service's environment. */
+/** The runtime role of database `db` (the owner role is named like the database). */
+export const appRoleOf = (db: string): string => `${db}_app`;
+
+/**
+ * Creates each service's database with its owner and runtime roles and the vhost, and returns each service's
+ * environment: DATABASE_URL is the runtime role (Row-Level Security applies to it), MIGRATION_DATABASE_URL the
+ * owner (read by `dist/migrate.js` only).
+ */
 export async function provisionStack(o: StackOptions): Promise<ServiceEnv> {
   const secrets = loadSecrets();
   const amqpUrl = await ensureVhost(o.name);
   const databaseUrls: Partial<Record<ServiceName, string>> = {};
+  const migrationUrls: Partial<Record<ServiceName, string>> = {};
   for (const s of DATABASE_SERVICES) {
     const db = `${o.name}_${s}`;
-    databaseUrls[s] = await ensureDatabase(db, db, servicePassword(secrets, db));
+    const { ownerUrl, appUrl } = await ensureServiceDatabase(
+      db,
+      { role: db, password: servicePassword(secrets, db) },
+      { role: appRoleOf(db), password: servicePassword(secrets, appRoleOf(db)) },
+    );
+    databaseUrls[s] = appUrl;
+    migrationUrls[s] = ownerUrl;
   }
   const documentsDir = ensureDir(join(o.dir, 'documents'));
   const common = (s: ServiceName): Record<string, string> => ({
@@ -57,7 +71,7 @@ export async function provisionStack(o: StackOptions): Promise<ServiceEnv> {
     AUTH_AUDIENCE: 'rallyforge',
     CORS_ORIGINS: (o.corsOrigins ?? ['http://localhost:8080', 'http://127.0.0.1:8080']).join(','),
     OTEL_TRACES_EXPORTER: process.env.OTEL_TRACES_EXPORTER ?? 'none',
-    ...(databaseUrls[s] ? { DATABASE_URL: databaseUrls[s] as string } : {}),
+    ...(databaseUrls[s] ? { DATABASE_URL: databaseUrls[s] as string, MIGRATION_DATABASE_URL: migrationUrls[s] as string } : {}),
   });
   const env = {} as ServiceEnv;
   for (const s of SERVICES) env[s] = common(s);
@@ -77,6 +91,12 @@ export function buildServices(log: (msg: string) => void): void {
   });
   if (result.status !== 0) throw new Error(`Build failed:\n${(result.stdout + result.stderr).slice(-4000)}`);
   log(`services built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** The environment of a running service: everything but the owner role's URL, which only migrations get. */
+export function runtimeEnv(env: ServiceEnv, s: ServiceName): Record<string, string> {
+  const { MIGRATION_DATABASE_URL: _owner, ...rest } = env[s];
+  return rest;
 }
 
 export function runMigrations(env: ServiceEnv, log: (msg: string) => void): void {
@@ -123,7 +143,7 @@ export function startServices(env: ServiceEnv, o: StackOptions, console?: (line:
     const args = existsSync(TELEMETRY_PRELOAD) ? ['-r', TELEMETRY_PRELOAD, main] : [main];
     const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...env[name] },
+      env: { ...process.env, ...runtimeEnv(env, name) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const file = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
@@ -222,7 +242,10 @@ export async function startIsolatedStack(options: StackOptions & { gatewayPort: 
   const stop = async () => {
     await stopServices(services);
     stopGateway(gateway.dir);
-    for (const s of DATABASE_SERVICES) await dropDatabase(`${options.name}_${s}`, `${options.name}_${s}`).catch(() => undefined);
+    for (const s of DATABASE_SERVICES) {
+      const db = `${options.name}_${s}`;
+      await dropDatabase(db, [appRoleOf(db), db]).catch(() => undefined);
+    }
     await deleteVhost(options.name).catch(() => undefined);
   };
   try {

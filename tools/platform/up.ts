@@ -7,7 +7,7 @@ import { startGateway, stopGateway } from './gateway';
 import { startPrometheus, stopPrometheus } from './prometheus';
 import { seedDemo } from './seed';
 import {
-  buildServices, killPidFiles, provisionStack, runMigrations, startServices, stopServices, StackOptions,
+  buildServices, killPidFiles, provisionStack, runMigrations, runtimeEnv, startServices, stopServices, StackOptions,
   waitForReady, writePidFile, ServiceEnv,
 } from './stack';
 
@@ -42,7 +42,7 @@ function startDetached(env: ServiceEnv): void {
     const out = openSync(join(ensureDir(join(STATE_DIR, 'logs')), `${name}.log`), 'a');
     const main = join(REPO_ROOT, 'services', name, 'dist', 'main.js');
     const child = spawn(process.execPath, existsSync(preload) ? ['-r', preload, main] : [main], {
-      cwd: REPO_ROOT, env: { ...process.env, ...env[name] }, detached: true, stdio: ['ignore', out, out],
+      cwd: REPO_ROOT, env: { ...process.env, ...runtimeEnv(env, name) }, detached: true, stdio: ['ignore', out, out],
     });
     child.unref();
     closeSync(out);

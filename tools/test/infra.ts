@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { deleteVhost, dropDatabase, ensureDatabase, ensureVhost, restartRabbitMq as restart } from '../infra';
+import { deleteVhost, dropDatabase, ensureServiceDatabase, ensureVhost, restartRabbitMq as restart } from '../infra';
 import Redis from 'ioredis';
 
 /** A short unique suffix: test databases and vhosts never collide between files or runs. */
@@ -23,12 +23,37 @@ export interface Disposable<T> {
   extra?: T;
 }
 
-/** A new, empty database owned by a new login role; `drop()` removes both. */
-export async function freshDatabase(label: string): Promise<Disposable<never>> {
+/** A service database as production has it: an owner role for migrations and fixtures, a runtime role for the service. */
+export interface FreshDatabase extends Disposable<never> {
+  /**
+   * The owner role's URL (the same as `ownerUrl`): run migrations and insert fixtures with it. Kept as `url` so
+   * that callers written before the runtime role existed keep working.
+   */
+  url: string;
+  /** The owner role's URL: owns the database and every table, runs migrations, bypasses Row-Level Security. */
+  ownerUrl: string;
+  ownerRole: string;
+  /** The runtime role's URL: what a service's DATABASE_URL is (owns nothing, cannot bypass Row-Level Security). */
+  appUrl: string;
+  appRole: string;
+}
+
+/**
+ * A new, empty database with its two new login roles (tools/infra/postgres.ts `ensureServiceDatabase`); `drop()`
+ * removes all three. Migrate with `ownerUrl` (or `url`), start the service with `appUrl`.
+ */
+export async function freshDatabase(label: string): Promise<FreshDatabase> {
   const adminUrl = requireEnv('RF_TEST_PG_URL');
   const name = unique(label);
-  const url = await ensureDatabase(name, name, randomBytes(12).toString('hex'), adminUrl);
-  return { url, name, drop: () => dropDatabase(name, name, adminUrl) };
+  const ownerRole = name;
+  const appRole = `${name}_app`;
+  const { ownerUrl, appUrl } = await ensureServiceDatabase(
+    name,
+    { role: ownerRole, password: randomBytes(12).toString('hex') },
+    { role: appRole, password: randomBytes(12).toString('hex') },
+    adminUrl,
+  );
+  return { url: ownerUrl, ownerUrl, ownerRole, appUrl, appRole, name, drop: () => dropDatabase(name, [appRole, ownerRole], adminUrl) };
 }
 
 /** A new vhost for this test file; `drop()` deletes it with every queue in it. */

@@ -1,17 +1,18 @@
-import { createLogger, loadConfig, postgresDataSourceOptions, runMigrations } from '@rallyforge/service-kit';
-import { authConfigSchema, SERVICE_NAME } from './config';
+import { createLogger, loadMigrationConfig, postgresDataSourceOptions, runMigrations } from '@rallyforge/service-kit';
+import { SERVICE_NAME } from './config';
 import { AUTH_DATABASE } from './database';
 
-/** The migration Job needs only the database: it must not fail for want of the broker's or Redis' URL. */
-const migrateConfigSchema = authConfigSchema.pick({ NODE_ENV: true, LOG_LEVEL: true, DATABASE_URL: true });
-
-/** `node dist/migrate.js`: applies pending migrations under the kit's advisory lock, then exits. */
+/**
+ * `node dist/migrate.js`: applies pending migrations under the kit's advisory lock, then exits. It connects as the
+ * database owner (MIGRATION_DATABASE_URL; DATABASE_URL in development and test when unset) and needs nothing else:
+ * it must not fail for want of the broker's or Redis' URL.
+ */
 async function migrate(): Promise<void> {
-  const config = loadConfig(migrateConfigSchema);
+  const config = loadMigrationConfig();
   const logger = createLogger({ service: `${SERVICE_NAME}-migrate`, level: config.LOG_LEVEL });
   try {
     await runMigrations(
-      postgresDataSourceOptions({ ...AUTH_DATABASE, url: config.DATABASE_URL, applicationName: `${SERVICE_NAME}-migrate` }),
+      postgresDataSourceOptions({ ...AUTH_DATABASE, url: config.migrationUrl, applicationName: `${SERVICE_NAME}-migrate` }),
       { logger },
     );
   } catch (error) {

@@ -19,6 +19,7 @@ import { AUTH_DATABASE } from '../src/database';
 type Json = any;
 
 type Disposable = Awaited<ReturnType<typeof freshDatabase>>;
+type Vhost = Awaited<ReturnType<typeof freshVhost>>;
 
 /** A strong password that meets the policy. */
 export const GOOD_PASSWORD = 'Correct-Horse-9';
@@ -30,7 +31,7 @@ export function uniqueOrg(label: string): string {
 
 export interface AuthEnvironment {
   database: Disposable;
-  vhost: Disposable;
+  vhost: Vhost;
   /** SQL on the service database (assertions and fixtures). */
   sql: Client;
   /** A bus client on the test vhost, acting as another service. */
@@ -44,10 +45,11 @@ export interface AuthEnvironment {
 export async function createEnvironment(label: string): Promise<AuthEnvironment> {
   const database = await freshDatabase(label);
   const vhost = await freshVhost(label);
-  await runMigrations(postgresDataSourceOptions({ ...AUTH_DATABASE, url: database.url }), {
+  await runMigrations(postgresDataSourceOptions({ ...AUTH_DATABASE, url: database.ownerUrl }), {
     logger: createLogger({ service: 'auth-test', level: 'silent' }),
   });
-  const sql = new Client({ connectionString: database.url });
+  // Fixtures and assertions as the owner (it bypasses Row-Level Security); the service runs as the runtime role.
+  const sql = new Client({ connectionString: database.ownerUrl });
   await sql.connect();
   const bus = new BusClient({ url: vhost.url, service: 'auth-test' });
   const broker = await connect(vhost.url);
@@ -81,7 +83,7 @@ export async function startAuth(env: AuthEnvironment, overrides: Record<string, 
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-    DATABASE_URL: env.database.url,
+    DATABASE_URL: env.database.appUrl,
     REDIS_URL: process.env.RF_TEST_REDIS_URL,
     AMQP_URL: env.vhost.url,
     AUTH_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,

@@ -1,14 +1,17 @@
-import { baseConfigSchema, loadConfig, postgresDataSourceOptions, runMigrations } from '@rallyforge/service-kit';
+import { loadMigrationConfig, postgresDataSourceOptions, runMigrations } from '@rallyforge/service-kit';
 import { CLAIMS_SERVICE_NAME } from './claims.constants';
 import { CLAIMS_ENTITIES } from './entities/claims-entities';
 import { CLAIMS_MIGRATIONS } from './migrations/claims-migrations';
 
-/** `node dist/migrate.js`: applies pending migrations of the claims database (advisory-locked), then exits. */
+/**
+ * `node dist/migrate.js`: applies pending migrations of the claims database (advisory-locked), then exits. Connects
+ * as the database owner: MIGRATION_DATABASE_URL (DATABASE_URL in development and test when unset).
+ */
 async function main(): Promise<void> {
-  const config = loadConfig(baseConfigSchema.pick({ DATABASE_URL: true, LOG_LEVEL: true }));
+  const config = loadMigrationConfig();
   await runMigrations(
     postgresDataSourceOptions({
-      url: config.DATABASE_URL,
+      url: config.migrationUrl,
       entities: CLAIMS_ENTITIES,
       migrations: CLAIMS_MIGRATIONS,
       applicationName: `${CLAIMS_SERVICE_NAME}-migrate`,

@@ -14,7 +14,7 @@ export interface ClaimsHarness {
   app: NestFastifyApplication;
   issuer: TokenIssuer;
   amqpUrl: string;
-  /** A plain DataSource on the service's database, for assertions on rows. */
+  /** A plain DataSource on the service's database as its owner (which bypasses RLS), for assertions on rows. */
   db: DataSource;
   close(): Promise<void>;
 }
@@ -23,14 +23,14 @@ export async function startClaimsHarness(label: string): Promise<ClaimsHarness> 
   const database = await freshDatabase(label);
   const vhost = await freshVhost(label);
   const issuer = await TokenIssuer.start();
-  const options = postgresDataSourceOptions({ url: database.url, entities: CLAIMS_ENTITIES, migrations: CLAIMS_MIGRATIONS });
+  const options = postgresDataSourceOptions({ url: database.ownerUrl, entities: CLAIMS_ENTITIES, migrations: CLAIMS_MIGRATIONS });
   await runMigrations(options, { logger: createLogger({ service: 'claims-test', level: 'silent' }) });
   const config = loadConfig(claimsConfigSchema, {
     NODE_ENV: 'test',
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-    DATABASE_URL: database.url,
+    DATABASE_URL: database.appUrl,
     AMQP_URL: vhost.url,
     AUTH_JWKS_URL: issuer.jwksUrl,
     SHUTDOWN_TIMEOUT_MS: '2000',

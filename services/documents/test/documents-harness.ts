@@ -17,7 +17,7 @@ export interface DocumentsHarness {
   issuer: TokenIssuer;
   amqpUrl: string;
   storageDir: string;
-  /** A plain DataSource on the service's database, for assertions on rows. */
+  /** A plain DataSource on the service's database as its owner (which bypasses RLS), for assertions on rows. */
   db: DataSource;
   close(): Promise<void>;
 }
@@ -27,14 +27,14 @@ export async function startDocumentsHarness(label: string, env: Record<string, s
   const vhost = await freshVhost(label);
   const issuer = await TokenIssuer.start();
   const storageDir = await mkdtemp(join(tmpdir(), 'rf-documents-'));
-  const options = postgresDataSourceOptions({ url: database.url, entities: DOCUMENTS_ENTITIES, migrations: DOCUMENTS_MIGRATIONS });
+  const options = postgresDataSourceOptions({ url: database.ownerUrl, entities: DOCUMENTS_ENTITIES, migrations: DOCUMENTS_MIGRATIONS });
   await runMigrations(options, { logger: createLogger({ service: 'documents-test', level: 'silent' }) });
   const config = loadConfig(documentsConfigSchema, {
     NODE_ENV: 'test',
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-    DATABASE_URL: database.url,
+    DATABASE_URL: database.appUrl,
     AMQP_URL: vhost.url,
     AUTH_JWKS_URL: issuer.jwksUrl,
     SHUTDOWN_TIMEOUT_MS: '2000',

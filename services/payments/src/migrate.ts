@@ -1,22 +1,22 @@
-import { createLogger, loadConfig, postgresDataSourceOptions, runMigrations } from '@rallyforge/service-kit';
-import { paymentsConfigSchema } from './config';
+import { createLogger, loadMigrationConfig, postgresDataSourceOptions, runMigrations } from '@rallyforge/service-kit';
 import { PAYMENTS_ENTITIES } from './entities/payments-entities';
 import { PAYMENTS_MIGRATIONS } from './migrations/payments-migrations';
 import { SERVICE_NAME } from './payments.constants';
 
-/** The migration Job needs only the database: it must not fail for want of the broker's URL or the provider. */
-const migrateConfigSchema = paymentsConfigSchema.pick({ NODE_ENV: true, LOG_LEVEL: true, DATABASE_URL: true });
-
-/** Applies pending migrations of the payments database under the kit's advisory lock. */
+/**
+ * Applies pending migrations of the payments database under the kit's advisory lock, as the database owner
+ * (MIGRATION_DATABASE_URL; DATABASE_URL in development and test when unset). The Job needs only the database: it
+ * must not fail for want of the broker's URL or the provider.
+ */
 export async function migrate(env: Record<string, string | undefined> = process.env): Promise<string[]> {
-  const config = loadConfig(migrateConfigSchema, env);
+  const config = loadMigrationConfig(env);
   const logger = createLogger({ service: `${SERVICE_NAME}-migrate`, level: config.LOG_LEVEL });
   try {
     const { applied } = await runMigrations(
       postgresDataSourceOptions({
         entities: PAYMENTS_ENTITIES,
         migrations: PAYMENTS_MIGRATIONS,
-        url: config.DATABASE_URL,
+        url: config.migrationUrl,
         applicationName: `${SERVICE_NAME}-migrate`,
       }),
       { logger },

@@ -31,14 +31,15 @@ describe('payments service (HTTP, PostgreSQL, RabbitMQ)', () => {
 
   beforeAll(async () => {
     [database, vhost, issuer] = await Promise.all([freshDatabase('payments'), freshVhost('payments'), TokenIssuer.start()]);
-    await migrate({ DATABASE_URL: database.url, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
+    // As deployed: migrations as the owner role, the service as the runtime role (Row-Level Security applies to it).
+    await migrate({ MIGRATION_DATABASE_URL: database.ownerUrl, DATABASE_URL: database.appUrl, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
     tap = await EventTap.start(vhost.url, ['payment.*']);
     const config = loadPaymentsConfig({
       NODE_ENV: 'test',
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'silent',
-      DATABASE_URL: database.url,
+      DATABASE_URL: database.appUrl,
       AMQP_URL: vhost.url,
       AUTH_JWKS_URL: issuer.jwksUrl,
       PAYMENT_PROVIDER: 'dev-instant',

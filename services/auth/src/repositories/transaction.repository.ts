@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
+import { bindTenant, TENANT_SETTING } from '@rallyforge/service-kit';
 import { DataSource, EntityManager } from 'typeorm';
 
-/** The session setting Row-Level Security policies will read (`current_setting('app.tenant_id')`). */
-export const TENANT_SETTING = 'app.tenant_id';
+/** The session setting the Row-Level Security policies read (`current_setting('app.tenant_id')`). */
+export { TENANT_SETTING };
 
 /**
  * Opens the transactions every other repository works in. Tenant-owned work always runs through `inTenant`, which
- * pins the transaction to one tenant with `set_config(..., is_local => true)` (the same as `SET LOCAL`); today the
- * repositories also filter by tenant explicitly, and once RLS policies exist the database enforces it as well.
+ * pins the transaction to one tenant with `set_config(..., is_local => true)` (the same as `SET LOCAL`); the
+ * repositories also filter by tenant explicitly, and the RLS policies (docs/adr/0005-row-level-security.md) make the
+ * database enforce it: without a bound tenant the tenant-owned tables show no rows and accept none.
  */
 @Injectable()
 export class TransactionRepository {
@@ -21,13 +23,13 @@ export class TransactionRepository {
     });
   }
 
-  /** Runs `work` in one transaction that touches only platform-level tables (signing keys). */
+  /** Runs `work` in one transaction that touches only platform-level tables (signing keys: outside RLS). */
   inPlatform<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(work);
   }
 
   /** Scopes a transaction someone else opened (the bus inbox's) to `tenantId`. */
   async scopeToTenant(manager: EntityManager, tenantId: string): Promise<void> {
-    await manager.query(`SELECT set_config($1, $2, true)`, [TENANT_SETTING, tenantId]);
+    await bindTenant(manager, tenantId);
   }
 }

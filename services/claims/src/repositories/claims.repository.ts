@@ -5,7 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { ClaimStatus, ClaimType } from '../claims.constants';
 import type { ClaimScope } from '../utils/claim-access';
 import type { ClaimCursor } from '../utils/claim-cursor';
-import { bindTenant, inTenantTransaction } from './tenant-transaction';
+import { bindTenant, inTenantTransaction, readInTenant, type PgPool } from './tenant-transaction';
 
 export interface ClaimRecord {
   id: string;
@@ -74,8 +74,8 @@ const CLAIM_COLUMNS = 'id, tenant_id, owner_id, title, type, status, evidence_co
  * The only code that reads or writes `claims` and `claim_evidence`. Every query filters by the tenant of the
  * caller (from the verified token or the message envelope, never from a request body), and by owner when the
  * scope says so. Writes run in transactions bound to the tenant (see tenant-transaction.ts); the hot reads are
- * single prepared statements on the (tenant_id[, owner_id], created_at DESC, id DESC) indexes. When Row-Level
- * Security is switched on, the reads move into `inTenantTransaction` as well.
+ * prepared statements on the (tenant_id[, owner_id], created_at DESC, id DESC) indexes, each in a read-only
+ * transaction bound to the tenant (`readInTenant`): Row-Level Security shows them only that tenant's rows.
  */
 @Injectable()
 export class ClaimsRepository {
@@ -84,8 +84,8 @@ export class ClaimsRepository {
     private readonly outbox: OutboxPublisher,
   ) {}
 
-  private read<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
-    return namedQuery<T>((this.dataSource.driver as unknown as { master: PgPool }).master, name, text, values);
+  private read<T>(tenantId: string, name: string, text: string, values: unknown[]): Promise<T[]> {
+    return readInTenant<T>((this.dataSource.driver as unknown as { master: PgPool }).master, tenantId, { name, text, values });
   }
 
   /** Inserts the claim and its `claim.created` event in one transaction. */
@@ -122,6 +122,7 @@ export class ClaimsRepository {
     params.push(page.limit);
     const name = `claims_list${scope.ownerId !== undefined ? '_owner' : ''}${page.after ? '_after' : ''}`;
     const rows = await this.read<ClaimRow>(
+      scope.tenantId,
       name,
       `SELECT ${CLAIM_COLUMNS} FROM claims WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
       params,
@@ -138,6 +139,7 @@ export class ClaimsRepository {
       where += ' AND c.owner_id = $3';
     }
     const rows = await this.read<ClaimRow & { evidence: EvidenceJson[] }>(
+      scope.tenantId,
       `claims_get${scope.ownerId !== undefined ? '_owner' : ''}`,
       `SELECT c.id, c.tenant_id, c.owner_id, c.title, c.type, c.status, c.evidence_count, c.created_at, c.updated_at,
               COALESCE((
@@ -211,18 +213,6 @@ export class ClaimsRepository {
   ): Promise<void> {
     await this.outbox.publish(manager, Events.claimEvidenceAdded, event, options);
   }
-}
-
-/**
- * Hot-path reads go straight to the pg pool as named (prepared) statements: PostgreSQL plans each once per
- * connection, and TypeORM's per-query runner is skipped. Statement names are fixed per SQL shape.
- */
-function namedQuery<T>(pool: PgPool, name: string, text: string, values: unknown[]): Promise<T[]> {
-  return pool.query({ name, text, values }).then((result) => result.rows as T[]);
-}
-
-interface PgPool {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
 
 function toClaimRecord(row: ClaimRow): ClaimRecord {

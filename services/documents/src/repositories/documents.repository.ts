@@ -42,7 +42,8 @@ const COLUMNS = 'id, tenant_id, owner_id, claim_id, filename, content_type, size
 
 /**
  * The only code that reads or writes `documents`. Every query filters by the caller's tenant (from the verified
- * token), and by owner when the scope says so. Writes run in a transaction bound to the tenant.
+ * token), and by owner when the scope says so, and runs in a transaction bound to that tenant (Row-Level Security
+ * shows it nothing else).
  */
 @Injectable()
 export class DocumentsRepository {
@@ -96,7 +97,9 @@ export class DocumentsRepository {
       params.push(scope.ownerId);
       where += ' AND owner_id = $3';
     }
-    const rows: DocumentRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM documents WHERE ${where}`, params);
+    const rows: DocumentRow[] = await inTenantTransaction(this.dataSource, scope.tenantId, (manager) =>
+      manager.query(`SELECT ${COLUMNS} FROM documents WHERE ${where}`, params),
+    );
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 }

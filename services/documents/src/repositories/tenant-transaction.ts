@@ -1,9 +1,10 @@
+import { bindTenant } from '@rallyforge/service-kit';
 import type { DataSource, EntityManager } from 'typeorm';
 
 /**
  * The one place a tenant is bound to a database transaction. It sets `app.tenant_id` for the transaction
- * (`set_config(..., true)` = SET LOCAL), which Row-Level Security policies will read: adding RLS later needs
- * policies only, no change in the repositories.
+ * (`set_config(..., true)` = SET LOCAL), which the Row-Level Security policies read
+ * (docs/adr/0005-row-level-security.md): without it, `documents` shows no rows and accepts none.
  */
 export function inTenantTransaction<T>(
   dataSource: DataSource,
@@ -11,7 +12,7 @@ export function inTenantTransaction<T>(
   work: (manager: EntityManager) => Promise<T>,
 ): Promise<T> {
   return dataSource.transaction(async (manager) => {
-    await manager.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenantId]);
+    await bindTenant(manager, tenantId);
     return work(manager);
   });
 }

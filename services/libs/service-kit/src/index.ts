@@ -20,6 +20,8 @@ export * from './auth/access-token.verifier';
 export * from './auth/jwt-auth.guard';
 export * from './database/data-source-options';
 export * from './database/database-pool.metrics';
+export * from './database/migration-config';
+export * from './database/row-level-security';
 export * from './database/run-migrations';
 export * from './database/tenant-purge';
 export * from './database/typeorm-pino.logger';

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Events, type Actor, type Payload } from '@rallyforge/contracts';
 import { OutboxPublisher } from '@rallyforge/bus';
+import { bindTenant } from '@rallyforge/service-kit';
 import { DataSource, EntityManager } from 'typeorm';
 import { PaymentEntity } from '../entities/payment.entity';
 import { Plan } from '../entities/plan';
+import { PAYMENT_TENANT_LOOKUP } from '../migrations/1790000000000-row-level-security';
 import { PaymentProviderName } from '../providers/payment-provider';
 
 export interface CreatePendingPayment {
@@ -25,8 +27,8 @@ export interface MarkSucceeded {
 
 /**
  * The only code that reads or writes `payments`. Every method takes the tenant from the verified token and runs
- * in `inTenant`, one transaction that also sets `app.tenant_id`: Row-Level Security policies added later read it,
- * so they need no change here.
+ * in `inTenant`, one transaction that also sets `app.tenant_id`, which the Row-Level Security policies read
+ * (docs/adr/0005-row-level-security.md).
  */
 @Injectable()
 export class PaymentRepository {
@@ -115,6 +117,19 @@ export class PaymentRepository {
     await this.inTenant(tenantId, (manager) => this.transition(manager, tenantId, id, 'failed', {}));
   }
 
+  /**
+   * The tenant of the payment a provider knows as `providerRef`, for webhooks, which name only the provider's
+   * reference. The one lookup that precedes knowing the tenant: it goes through a SECURITY DEFINER function that
+   * returns the tenant id only (see the migration); everything after it binds that tenant and runs under RLS.
+   */
+  async findTenantByProviderRef(provider: PaymentProviderName, providerRef: string): Promise<string | undefined> {
+    const rows: Array<{ tenant_id: string | null }> = await this.dataSource.query(
+      `SELECT ${PAYMENT_TENANT_LOOKUP}($1, $2) AS tenant_id`,
+      [provider, providerRef],
+    );
+    return rows[0]?.tenant_id ?? undefined;
+  }
+
   /** Moves a pending payment to `status`; false when it was not pending any more. */
   private async transition(
     manager: EntityManager,
@@ -134,10 +149,10 @@ export class PaymentRepository {
     return result[1] === 1;
   }
 
-  /** One transaction scoped to `tenantId`: `SET LOCAL app.tenant_id` now, so RLS policies can rely on it later. */
+  /** One transaction scoped to `tenantId` (`SET LOCAL app.tenant_id`, read by the RLS policies). */
   private inTenant<T>(tenantId: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(async (manager) => {
-      await manager.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenantId]);
+      await bindTenant(manager, tenantId);
       return work(manager);
     });
   }
