@@ -353,7 +353,8 @@ export class RabbitMqProvisioner implements ExternalLayer {
         { cause: error },
       );
     }
-    if (/NOT_ALLOWED|access to vhost/i.test(message)) {
+    // The broker closes the connection instead of opening the vhost; amqplib reports only the unexpected frame.
+    if (/NOT_ALLOWED|access to vhost|Expected ConnectionOpenOk/i.test(message)) {
       return new ProvisionError(
         'VhostAccessRefused',
         `RabbitMQ refused user ${user} access to its vhost ${vhost} (${cause}); the operator restores its permissions on its next resync.`,

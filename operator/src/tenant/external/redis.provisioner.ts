@@ -191,11 +191,13 @@ export class RedisProvisioner implements ExternalLayer {
   }
 
   async close(): Promise<void> {
-    if (this.admin.status === 'end' || this.admin.status === 'wait') {
-      this.admin.disconnect();
+    if (this.admin.status === 'end') return;
+    if (this.admin.status !== 'ready') {
+      this.admin.disconnect(); // also stops reconnecting to a server that is down
       return;
     }
-    await this.admin.quit().catch(() => this.admin.disconnect());
+    await abortable(this.admin.quit(), AbortSignal.timeout(this.connectTimeoutMs)).catch(() => undefined);
+    this.admin.disconnect();
   }
 
   /** What differs between the live ACL user and the wanted one (empty: nothing to do). */
@@ -278,11 +280,18 @@ export class RedisProvisioner implements ExternalLayer {
       enableReadyCheck: false,
     };
     const client = new Redis(url.toString(), options);
-    client.on('error', () => undefined);
+    // A refused AUTH arrives as an 'error' event; the pending calls then only see "Connection is closed".
+    let firstError: Error | undefined;
+    client.on('error', (error: Error) => {
+      firstError ??= error;
+    });
     try {
       try {
         await client.connect();
-      } catch (error) {
+        // ioredis may report the connection ready before a refused AUTH surfaces: the first command tells.
+        await client.ping();
+      } catch (thrown) {
+        const error = firstError ?? thrown;
         if (/WRONGPASS|NOAUTH|disabled/i.test(errorMessage(error))) {
           throw new ProvisionError(
             'RedisLoginFailed',
@@ -324,7 +333,8 @@ export class RedisProvisioner implements ExternalLayer {
       if (error instanceof ProvisionError) throw error;
       throw this.unavailable(error, `checking ACL user ${user}`);
     } finally {
-      client.disconnect();
+      // Not once it ended: ioredis would then wait 2 s for a close event that already came.
+      if (client.status !== 'end') client.disconnect();
     }
   }
 
