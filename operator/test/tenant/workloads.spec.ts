@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { renderTenantWorkloads, type KubernetesManifest, type TenantWorkloads, type TenantWorkloadsOptions } from '@rallyforge/cdk8s';
 import { ensureCluster } from '@rallyforge/tools/test/k8s';
 import type { KubeObject, ResourceType } from '../../src/controller-core/resource';
-import { SECRETS } from '../../src/controller-core/resource';
+import { NAMESPACES, SECRETS } from '../../src/controller-core/resource';
 import { ResourceClient } from '../../src/controller-core/resource-client';
 import { Applier } from '../../src/controller-core/server-side-apply';
 import { CLUSTER_TIMEOUT_MS, connectTestCluster, eventually, type TestCluster } from '../support/test-cluster';
@@ -92,7 +92,14 @@ describe('a dedicated tenant\'s workloads on a real kube-apiserver', () => {
     const tenantId = cluster.namespace.replace(/^rf-/, '');
     options = { tenantId, namespace: cluster.namespace, credentialsSecretName: `${tenantId}-credentials`, quota, allowedNamespaces: ['partner-portal'] };
 
-    // What the namespace layer provides before the workloads: the tenant's Secret and ResourceQuota.
+    // What the namespace layer provides before the workloads: the restricted Pod Security Standard enforced on the
+    // namespace, the tenant's Secret and its ResourceQuota.
+    await client(NAMESPACES).patch(
+      cluster.namespace,
+      undefined,
+      { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' } } } as Loose,
+      { type: 'merge' },
+    );
     const url = (db: string) => `postgres://${tenantId}_${db}:secret@postgres.rallyforge-system:5432/rf_${tenantId}_${db}`;
     await client(SECRETS).create({
       apiVersion: 'v1',
