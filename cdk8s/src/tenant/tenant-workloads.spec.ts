@@ -123,6 +123,9 @@ describe('renderTenantWorkloads', () => {
 
   it('uses the platform images by default and the given ones otherwise', () => {
     expect(container(deployments[1]).image).toBe(`ghcr.io/rallyforge/claims:${CHART_VERSION}`);
+    // Empty settings are unset ones.
+    const blank = render({ image: { registry: '', repositoryPrefix: '', tag: '' } });
+    expect(container(of(blank.objects, 'Deployment')[1]).image).toBe(`ghcr.io/rallyforge/claims:${CHART_VERSION}`);
     const custom = render({ image: { registry: 'registry.example.org:5000', repositoryPrefix: 'rf/svc', tag: '2.0.1', pullPolicy: 'Always' } });
     for (const obj of [...of(custom.objects, 'Deployment'), ...of(custom.objects, 'Job')]) {
       const c = container(obj);

@@ -121,7 +121,7 @@ export interface TenantWorkloadsOptions {
    * appears (the kubelet retries), so the Secret can be completed after the workloads are applied.
    */
   readonly credentialsSecretName: string;
-  /** @default - the platform chart's images, tag = this package's version */
+  /** @default - the platform chart's images, tag = this package's version ('' counts as unset) */
   readonly image?: TenantImageOptions;
   /** `spec.suspend`: every Deployment at 0 replicas, no HorizontalPodAutoscaler, no migration Job. @default false */
   readonly suspended?: boolean;
@@ -252,11 +252,12 @@ export class TenantWorkloadsChart extends Chart {
     const d = TENANT_WORKLOADS_DEFAULTS;
     const suspended = options.suspended ?? false;
     const namePrefix = d.namePrefix;
+    // Empty strings count as unset, as in the operator's settings (DEDICATED_IMAGE_TAG= means the default).
     const image = {
-      registry: options.image?.registry ?? d.image.registry,
-      repositoryPrefix: options.image?.repositoryPrefix ?? d.image.repositoryPrefix,
-      tag: options.image?.tag ?? CHART_VERSION,
-      pullPolicy: options.image?.pullPolicy ?? d.image.pullPolicy,
+      registry: options.image?.registry || d.image.registry,
+      repositoryPrefix: options.image?.repositoryPrefix || d.image.repositoryPrefix,
+      tag: options.image?.tag || CHART_VERSION,
+      pullPolicy: options.image?.pullPolicy || d.image.pullPolicy,
     };
     const resources = Object.fromEntries(SERVICE_NAMES.map((s) => [s, options.resources?.[s] ?? SERVICE_RESOURCES[s]])) as Record<ServiceName, ResourceRequirements>;
     this.replicaPlan = planTenantReplicas({ ...options, resources, suspended });
@@ -472,10 +473,10 @@ function validateOptions(options: TenantWorkloadsOptions, namespace: string): vo
     if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) problems.push(`imagePullSecrets entry "${name}" is not a Secret name`);
   });
   const image = options.image ?? {};
-  if (image.tag !== undefined && !IMAGE_TAG.test(image.tag)) problems.push(`image.tag "${image.tag}" is not an image tag`);
-  if (image.registry !== undefined && !REGISTRY.test(image.registry)) problems.push(`image.registry "${image.registry}" is not a registry host`);
-  if (image.repositoryPrefix !== undefined && !REPOSITORY_PATH.test(image.repositoryPrefix)) problems.push(`image.repositoryPrefix "${image.repositoryPrefix}" is not a repository path`);
-  if (image.pullPolicy !== undefined && !['Always', 'IfNotPresent', 'Never'].includes(image.pullPolicy)) {
+  if (image.tag && !IMAGE_TAG.test(image.tag)) problems.push(`image.tag "${image.tag}" is not an image tag`);
+  if (image.registry && !REGISTRY.test(image.registry)) problems.push(`image.registry "${image.registry}" is not a registry host`);
+  if (image.repositoryPrefix && !REPOSITORY_PATH.test(image.repositoryPrefix)) problems.push(`image.repositoryPrefix "${image.repositoryPrefix}" is not a repository path`);
+  if (image.pullPolicy && !['Always', 'IfNotPresent', 'Never'].includes(image.pullPolicy)) {
     problems.push(`image.pullPolicy "${image.pullPolicy}" must be Always, IfNotPresent or Never`);
   }
   if (options.host !== undefined && (options.host.length > 253 || !HOSTNAME.test(options.host))) problems.push(`host "${options.host}" is not a host name`);
