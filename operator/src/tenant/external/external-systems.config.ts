@@ -141,7 +141,8 @@ export function loadExternalSystemsConfig(env: Record<string, string | undefined
     for (const issue of result.error.issues) {
       const name = String(issue.path[0]) as EnvName;
       if (problems.has(name)) continue;
-      const got = input[name] === undefined ? 'it is not set' : `got ${shown(name, input[name] as string)}, which ${issue.message.replace(/^Required$/, 'is missing')}`;
+      const why = issue.code === z.ZodIssueCode.custom ? issue.message : `is not valid (${issue.message.toLowerCase()})`;
+      const got = input[name] === undefined ? 'it is not set' : `got ${shown(name, input[name] as string)}, which ${why}`;
       problems.set(name, `${name}: expected ${EXTERNAL_SYSTEMS_ENV[name]}; ${got}`);
     }
     throw new ExternalSystemsConfigError([...problems.values()]);
