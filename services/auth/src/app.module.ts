@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { BusConnection, BusModule, createBusServer } from '@rallyforge/bus';
+import { BusConnection, BusModule, createBusServer, OutboxPublisher } from '@rallyforge/bus';
 import { SERVICE_CONFIG, ServiceKitModule, type BusShutdownOptions } from '@rallyforge/service-kit';
 import { DataSource } from 'typeorm';
 import { SERVICE_NAME, type AuthConfig } from './config';
 import { AuthBusController } from './controllers/auth-bus.controller';
+import { AuditModule } from './audit/audit.module';
 import { AuthController } from './controllers/auth.controller';
 import { AUTH_DATABASE } from './database';
+import { LimitsModule } from './limits/limits.module';
 import { EventRepository } from './repositories/event.repository';
 import { InvitationRepository } from './repositories/invitation.repository';
 import { LoginAttemptRepository } from './repositories/login-attempt.repository';
@@ -30,6 +32,7 @@ import { SigningKeysModule } from './signing-keys.module';
       name: SERVICE_NAME,
       database: AUTH_DATABASE,
       redis: true,
+      audit: { outbox: OutboxPublisher },
       auth: {
         keyResolver: {
           imports: [SigningKeysModule],
@@ -43,6 +46,8 @@ import { SigningKeysModule } from './signing-keys.module';
       useFactory: (config: AuthConfig, dataSource: DataSource) => ({ service: SERVICE_NAME, url: config.AMQP_URL, dataSource }),
     }),
     SigningKeysModule,
+    AuditModule,
+    LimitsModule,
   ],
   controllers: [AuthController, AuthBusController],
   providers: [

@@ -7,6 +7,7 @@ import type { OrganisationRepository } from '../repositories/organisation.reposi
 import type { TransactionRepository } from '../repositories/transaction.repository';
 import type { UserRepository } from '../repositories/user.repository';
 import { OrganisationService } from './organisation.service';
+import type { OrganisationLimitsService } from '../limits/organisation-limits.service';
 
 /** A strict fake: any method call that the test did not expect fails it. */
 function strict<T extends object>(name: string, allowed: Partial<Record<keyof T, jest.Mock>> = {}): T {
@@ -26,18 +27,18 @@ describe('OrganisationService.upsert', () => {
   const config = { INVITATION_TTL_SECONDS: 3600 } as AuthConfig;
 
   it('refuses a user actor before touching anything', async () => {
-    const service = new OrganisationService(strict('transactions'), strict('organisations'), strict('users'), strict('invitations'), config);
+    const service = new OrganisationService(strict('transactions'), strict('organisations'), strict('users'), strict('invitations'), config, strict('limits'));
     const reply = await service.upsert(manager, { tenantId: PLATFORM_TENANT, actor: { kind: 'user', id: 'u1', roles: ['platform_admin'] } }, command);
     expect(reply).toEqual({ ok: false, code: 'FORBIDDEN', message: expect.any(String) });
   });
 
   it('refuses a message without an actor', async () => {
-    const service = new OrganisationService(strict('transactions'), strict('organisations'), strict('users'), strict('invitations'), config);
+    const service = new OrganisationService(strict('transactions'), strict('organisations'), strict('users'), strict('invitations'), config, strict('limits'));
     expect(await service.upsert(manager, { tenantId: PLATFORM_TENANT }, command)).toMatchObject({ ok: false, code: 'FORBIDDEN' });
   });
 
   it('refuses a message addressed to another tenant', async () => {
-    const service = new OrganisationService(strict('transactions'), strict('organisations'), strict('users'), strict('invitations'), config);
+    const service = new OrganisationService(strict('transactions'), strict('organisations'), strict('users'), strict('invitations'), config, strict('limits'));
     const reply = await service.upsert(manager, { tenantId: 'other', actor: { kind: 'service', id: 'op', roles: [] } }, command);
     expect(reply).toMatchObject({ ok: false, code: 'FORBIDDEN' });
   });
@@ -45,6 +46,7 @@ describe('OrganisationService.upsert', () => {
   it('scopes to the tenant, upserts, and invites each new admin once (lower-cased)', async () => {
     const scopeToTenant = jest.fn().mockResolvedValue(undefined);
     const upsert = jest.fn().mockResolvedValue({ created: true });
+    const applyLimits = jest.fn().mockResolvedValue(undefined);
     const findEmails = jest.fn().mockResolvedValue(new Set(['b@x.org']));
     const upsertPending = jest.fn().mockResolvedValue(true);
     const service = new OrganisationService(
@@ -53,10 +55,12 @@ describe('OrganisationService.upsert', () => {
       strict<UserRepository>('users', { findEmails }),
       strict<InvitationRepository>('invitations', { upsertPending }),
       config,
+      strict<OrganisationLimitsService>('limits', { apply: applyLimits }),
     );
     const reply = await service.upsert(manager, { tenantId: 'demo', actor: { kind: 'service', id: 'op', roles: [] } }, command);
     expect(reply).toEqual({ ok: true, data: { tenantId: 'demo', created: true, invited: ['a@x.org'] } });
     expect(scopeToTenant).toHaveBeenCalledWith(manager, 'demo');
+    expect(applyLimits).toHaveBeenCalledWith(manager, 'demo', undefined);
     expect(findEmails).toHaveBeenCalledWith(manager, 'demo', ['a@x.org', 'b@x.org']);
     expect(upsertPending).toHaveBeenCalledTimes(1);
     expect(upsertPending.mock.calls[0][1]).toMatchObject({ tenantId: 'demo', email: 'a@x.org', role: 'org_admin', tokenHash: expect.stringMatching(/^[0-9a-f]{64}$/) });

@@ -4,6 +4,7 @@ import { InjectConfig } from '@rallyforge/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { AuthConfig } from '../config';
 import { InvitationRepository } from '../repositories/invitation.repository';
+import { OrganisationLimitsService } from '../limits/organisation-limits.service';
 import { OrganisationRepository } from '../repositories/organisation.repository';
 import { TransactionRepository } from '../repositories/transaction.repository';
 import { UserRepository } from '../repositories/user.repository';
@@ -43,6 +44,7 @@ export class OrganisationService {
     private readonly users: UserRepository,
     private readonly invitations: InvitationRepository,
     @InjectConfig() config: AuthConfig,
+    private readonly limits: OrganisationLimitsService,
   ) {
     this.invitationTtlMs = config.INVITATION_TTL_SECONDS * 1000;
   }
@@ -72,6 +74,7 @@ export class OrganisationService {
       registration: command.registration,
       suspended: command.suspended,
     });
+    await this.limits.apply(manager, tenantId, command.limits);
 
     const admins = [...new Set(command.admins.map(normaliseEmail))];
     const members = await this.users.findEmails(manager, tenantId, admins);

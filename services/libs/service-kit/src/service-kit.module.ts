@@ -1,11 +1,16 @@
 import { DynamicModule, Module, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
 import { accessTokenVerifierProvider, keyResolverProvider } from './auth/auth.providers';
 import { AccessTokenVerifier } from './auth/access-token.verifier';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
+import { PermissionGuard } from './auth/permission.guard';
+import { AuditTrail, type AuditOutbox } from './audit/audit-trail';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+import { RateLimitService } from './rate-limit/rate-limit.service';
 import type { KitConfig } from './config/base-config.schema';
 import { ROOT_LOGGER, SERVICE_CONFIG } from './config/service-config.module';
 import { DatabasePoolMetrics } from './database/database-pool.metrics';
@@ -41,7 +46,12 @@ export class ServiceKitModule {
       keyResolverProvider(options.auth?.keyResolver),
       accessTokenVerifierProvider,
       JwtAuthGuard,
+      // In this order: authenticate, take the request from its user's and tenant's budgets, check the permission.
       { provide: APP_GUARD, useExisting: JwtAuthGuard },
+      RateLimitGuard,
+      { provide: APP_GUARD, useExisting: RateLimitGuard },
+      PermissionGuard,
+      { provide: APP_GUARD, useExisting: PermissionGuard },
     ];
     const exports: DynamicModule['exports'] = [
       SERVICE_KIT_OPTIONS,
@@ -82,6 +92,22 @@ export class ServiceKitModule {
     if (options.redis) {
       providers.push(redisClientProvider, RedisLifecycle, CacheService);
       exports.push(REDIS, CacheService);
+      if (options.rateLimit ?? true) {
+        providers.push(RateLimitService);
+        exports.push(RateLimitService);
+      }
+    }
+
+    if (options.audit) {
+      if (!options.database) {
+        throw new Error(`ServiceKitModule.forRoot({ name: '${options.name}', audit }) needs database: the audit trail writes through the outbox`);
+      }
+      providers.push({
+        provide: AuditTrail,
+        inject: [options.audit.outbox, getDataSourceToken()],
+        useFactory: (outbox: AuditOutbox, dataSource: DataSource) => new AuditTrail(outbox, dataSource, options.name),
+      });
+      exports.push(AuditTrail);
     }
 
     return {

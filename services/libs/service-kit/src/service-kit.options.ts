@@ -1,3 +1,4 @@
+import type { InjectionToken } from '@nestjs/common';
 import type { KeyResolverOptions } from './auth/auth.providers';
 import type { DatabaseOptions } from './database/data-source-options';
 import type { ReadinessCheck } from './health/health.service';
@@ -23,4 +24,15 @@ export interface ServiceKitModuleOptions {
     /** Replaces the remote JWKS (AUTH_JWKS_URL) as the source of verification keys. */
     keyResolver?: KeyResolverOptions;
   };
+  /**
+   * Gives the service an AuditTrail that writes `audit.recorded` through this outbox (`{ outbox: OutboxPublisher }`
+   * of @rallyforge/bus; BusModule must be imported too). Needs `database`.
+   */
+  audit?: { outbox: InjectionToken };
+  /**
+   * Rate limits per client address, user and tenant (RateLimitService); on whenever `redis` is, which every
+   * service that serves an API has. `false` only for a service with no HTTP API of its own.
+   * @default true
+   */
+  rateLimit?: boolean;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { envEnum, envInt, envOriginList, envUrl } from './env';
+import { rateLimitConfigShape } from '../rate-limit/rate-limit.config';
 
 /** Defaults of the common variables (docs/architecture.md, "Environment variables"). */
 export const DEFAULT_PORT = 3000;
@@ -41,6 +42,8 @@ export const baseConfigSchema = z.object({
   OTEL_TRACES_EXPORTER: envEnum(TRACES_EXPORTERS, 'none'),
   /** Read by the OTLP exporter itself (it appends /v1/traces); http://localhost:4318 when unset. */
   OTEL_EXPORTER_OTLP_ENDPOINT: envUrl(['http:', 'https:'], 'an http(s):// URL of an OTLP collector').optional(),
+  /** RATE_LIMIT_*_PER_MINUTE, TRUSTED_PROXIES, REDIS_KEY_PREFIX (docs/security-model.md, "Rate limits"). */
+  ...rateLimitConfigShape,
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

@@ -7,6 +7,9 @@ export interface RequestContextData {
   /** Set once the caller is authenticated (HTTP) or from the envelope (bus). */
   tenantId?: string;
   userId?: string;
+  /** The client's address (X-Forwarded-For only from TRUSTED_PROXIES) and user agent, for the audit log; never logged. */
+  ip?: string;
+  userAgent?: string;
   /** Trace id of the span active when the context began; the logger prefers the span active at log time. */
   traceId?: string;
 }

@@ -18,6 +18,9 @@ import { registerRequestHooks } from './request-hooks';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { computeSecurityHeaders } from './security-headers';
 import { createValidationPipe } from './validation';
+import { parseTrustedProxies } from '../rate-limit/rate-limit.config';
+import { registerRateLimitHook } from '../rate-limit/rate-limit.hook';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
 
 export const API_PREFIX = 'api/v1';
 /** Routes outside the API prefix: probes and the scrape endpoint, at fixed paths the charts rely on. */
@@ -143,6 +146,8 @@ async function createApp<C extends KitConfig>(
     requestIdHeader: false,
     logger: false,
     return503OnClosing: true,
+    // X-Forwarded-For is believed only from these (the gateway); otherwise the client is the TCP peer.
+    trustProxy: parseTrustedProxies(config.TRUSTED_PROXIES),
   });
   const root: DynamicModule = {
     module: ServiceRootModule,
@@ -158,6 +163,8 @@ async function createApp<C extends KitConfig>(
   trackers.set(app, tracker);
   // Nest pins its own fastify copy; the workspace's (for types) may differ by a minor version: same runtime object.
   registerRequestHooks(app.getHttpAdapter().getInstance() as unknown as FastifyInstance, { logger, metrics, tracker });
+  const rateLimits = getOptionalKitProvider(app, RateLimitService);
+  if (rateLimits) registerRateLimitHook(app.getHttpAdapter().getInstance() as unknown as FastifyInstance, rateLimits);
 
   const securityHeaders = computeSecurityHeaders();
   app
@@ -208,6 +215,14 @@ function getKitProvider<T>(app: NestFastifyApplication, type: Type<T>): T {
     return app.get(type, { strict: false });
   } catch {
     throw new Error(`${type.name} is missing: the service module must import ServiceKitModule.forRoot({ name, ... })`);
+  }
+}
+
+function getOptionalKitProvider<T>(app: NestFastifyApplication, type: Type<T>): T | undefined {
+  try {
+    return app.get(type, { strict: false });
+  } catch {
+    return undefined;
   }
 }
 

@@ -10,6 +10,9 @@ const ASYNC_RESOURCE = Symbol('rallyforge.requestAsyncResource');
 /** Probe and scrape routes: logged at debug, or they would drown everything else. */
 const QUIET_ROUTES = new Set(['/health/live', '/health/ready', '/health/startup', '/metrics']);
 
+/** Longer user agents are cut (the audit log keeps 300 characters). */
+const USER_AGENT_MAX_LENGTH = 300;
+
 type RequestWithResource = FastifyRequest & { [ASYNC_RESOURCE]?: AsyncResource };
 
 /**
@@ -23,7 +26,12 @@ export function registerRequestHooks(
   deps: { logger: Logger; metrics: MetricsService; tracker: InFlightTracker },
 ): void {
   fastify.addHook('onRequest', (request: RequestWithResource, reply, done) => {
-    const context = RequestContext.attach(request, { requestId: String(request.id) });
+    const userAgent = request.headers['user-agent'];
+    const context = RequestContext.attach(request, {
+      requestId: String(request.id),
+      ip: request.ip,
+      ...(typeof userAgent === 'string' ? { userAgent: userAgent.slice(0, USER_AGENT_MAX_LENGTH) } : {}),
+    });
     void reply.header(REQUEST_ID_HEADER, context.requestId);
     deps.tracker.start();
     deps.metrics.httpRequestsInFlight.inc();
