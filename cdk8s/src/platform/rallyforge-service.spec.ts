@@ -161,6 +161,29 @@ describe('RallyForgeService', () => {
     expect(m.kinds().sort()).toEqual(['Deployment', 'HorizontalPodAutoscaler', 'Service', 'ServiceAccount']);
   });
 
+  it('admits whole namespaces, can leave out the default peers, and never renders an empty rule list', () => {
+    const m = synth({ networkPolicy: { ingressController: null, monitoring: { namespaceLabels: { team: 'obs' }, podLabels: {} }, allowedNamespaces: ['partners', 'rallyforge-system', 'partners'] } });
+    expect(m.get('NetworkPolicy').spec.ingress).toEqual([
+      // An empty pod selector is left out (the API server drops it; keeping it would make every apply a write).
+      { from: [{ namespaceSelector: { matchLabels: { team: 'obs' } } }], ports: [{ port: 3000, protocol: 'TCP' }] },
+      {
+        from: [
+          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'partners' } } },
+          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'rallyforge-system' } } },
+        ],
+        ports: [{ port: 3000, protocol: 'TCP' }],
+      },
+    ]);
+    const closed = synth({ networkPolicy: { ingressController: null, monitoring: null } }).get('NetworkPolicy').spec;
+    expect(closed).toEqual({ podSelector: closed.podSelector, policyTypes: ['Ingress'] });
+    expect(() => synth({ networkPolicy: { allowedNamespaces: ['Not_A_Namespace'] } })).toThrow(/allowedNamespaces entry "Not_A_Namespace" is not a namespace name/);
+  });
+
+  it('renders no Helm-only annotation outside a Helm chart', () => {
+    const monitor = synth().get('ServiceMonitor');
+    expect(monitor.metadata.annotations).toBeUndefined();
+  });
+
   it('mounts extra volumes and adds extra env and pod placement', () => {
     const m = synth({
       volumes: [{ name: 'data', mountPath: '/data', source: { emptyDir: {} } }],
