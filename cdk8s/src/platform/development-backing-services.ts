@@ -14,7 +14,11 @@ export const DEV_SECRET_KEYS = {
   redisUrl: 'REDIS_URL',
   amqpUrl: 'AMQP_URL',
   databaseUrl: (service: string) => `${service.toUpperCase()}_DATABASE_URL`,
+  migrationDatabaseUrl: (service: string) => `${service.toUpperCase()}_MIGRATION_DATABASE_URL`,
 } as const;
+
+/** The runtime role of a development database (the services' DATABASE_URL; owns nothing, cannot bypass RLS). */
+export const devAppRole = (database: string): string => `${database}_app`;
 
 export interface DevelopmentImages {
   /** @default 'postgres:16-alpine' */
@@ -85,8 +89,15 @@ export class DevelopmentBackingServices extends Construct {
       metadata: { name: this.secretName, labels: this.labels('connections') },
       stringData: {
         [DEV_SECRET_KEYS.password]: password,
+        // Services connect as each database's runtime role; migrations as the owner (docs/adr/0005-row-level-security.md).
         ...Object.fromEntries(
-          DATABASE_SERVICES.map((s) => [DEV_SECRET_KEYS.databaseUrl(s), `postgresql://${user}:${password}@${host('postgresql')}:5432/${SERVICE_DATABASES[s]}`]),
+          DATABASE_SERVICES.map((s) => [
+            DEV_SECRET_KEYS.databaseUrl(s),
+            `postgresql://${devAppRole(SERVICE_DATABASES[s]!)}:${password}@${host('postgresql')}:5432/${SERVICE_DATABASES[s]}`,
+          ]),
+        ),
+        ...Object.fromEntries(
+          DATABASE_SERVICES.map((s) => [DEV_SECRET_KEYS.migrationDatabaseUrl(s), `postgresql://${user}:${password}@${host('postgresql')}:5432/${SERVICE_DATABASES[s]}`]),
         ),
         [DEV_SECRET_KEYS.redisUrl]: `redis://:${password}@${host('redis')}:6379/0`,
         [DEV_SECRET_KEYS.amqpUrl]: `amqp://${user}:${password}@${host('rabbitmq')}:5672/`,
@@ -98,7 +109,7 @@ export class DevelopmentBackingServices extends Construct {
     const initScripts = new kplus.ConfigMap(this, 'PostgresqlInit', {
       metadata: { name: `${host('postgresql')}-init`, labels: this.labels('postgresql') },
       data: {
-        'create-databases.sql': DATABASE_SERVICES.map((s) => `CREATE DATABASE ${SERVICE_DATABASES[s]} OWNER ${user};`).join('\n') + '\n',
+        'create-databases.sh': createDatabasesScript(DATABASE_SERVICES.map((s) => SERVICE_DATABASES[s]!)),
       },
     });
     this.conditional(initScripts);
@@ -236,4 +247,33 @@ export class DevelopmentBackingServices extends Construct {
 /** The development password under Helm: reused from the release's Secret, generated once otherwise. */
 export function helmDevelopmentPassword(chartName: string): string {
   return Helm.include(`${chartName}.developmentPassword`);
+}
+
+/**
+ * The init script of the development PostgreSQL (run once, on an empty data directory, by the image's entrypoint):
+ * each database owned by the server's user, plus its runtime role with the same password (read from the
+ * environment, never written into the ConfigMap), granted DML on everything the owner creates.
+ */
+export function createDatabasesScript(databases: readonly string[]): string {
+  const lines = ['#!/bin/sh', 'set -eu'];
+  for (const db of databases) {
+    const app = devAppRole(db);
+    lines.push(
+      `psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres <<SQL`,
+      `CREATE DATABASE ${db} OWNER "$POSTGRES_USER";`,
+      `CREATE ROLE ${app} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '$POSTGRES_PASSWORD';`,
+      `REVOKE ALL ON DATABASE ${db} FROM PUBLIC;`,
+      `GRANT CONNECT ON DATABASE ${db} TO ${app};`,
+      'SQL',
+      `psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname ${db} <<SQL`,
+      'REVOKE CREATE ON SCHEMA public FROM PUBLIC;',
+      `GRANT USAGE ON SCHEMA public TO ${app};`,
+      `ALTER DEFAULT PRIVILEGES FOR ROLE "$POSTGRES_USER" IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${app};`,
+      `ALTER DEFAULT PRIVILEGES FOR ROLE "$POSTGRES_USER" IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO ${app};`,
+      `ALTER DEFAULT PRIVILEGES FOR ROLE "$POSTGRES_USER" REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;`,
+      `ALTER DEFAULT PRIVILEGES FOR ROLE "$POSTGRES_USER" IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO ${app};`,
+      'SQL',
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }

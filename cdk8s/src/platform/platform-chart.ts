@@ -100,6 +100,13 @@ export class RallyForgePlatformChart extends HelmChart {
     const databaseUrlKeys = Object.fromEntries(
       DATABASE_SERVICES.map((s) => [s, v.string(`postgresql.databaseUrlKeys.${s}`, BACKING_SERVICE_DEFAULTS.databaseUrlKey(s), { description: `Key of the ${s} service's DATABASE_URL.`, schema: schemas.DATA_KEY })]),
     ) as Record<ServiceName, HelmValue<string>>;
+    v.section(
+      'postgresql.migrationDatabaseUrlKeys',
+      'Key of each database owner\'s URL in postgresql.existingSecret, read by the migration Jobs only (MIGRATION_DATABASE_URL); DATABASE_URL is the runtime role, which owns nothing and cannot bypass Row-Level Security (docs/adr/0005-row-level-security.md).',
+    );
+    const migrationDatabaseUrlKeys = Object.fromEntries(
+      DATABASE_SERVICES.map((s) => [s, v.string(`postgresql.migrationDatabaseUrlKeys.${s}`, BACKING_SERVICE_DEFAULTS.migrationDatabaseUrlKey(s), { description: `Key of the ${s} database owner's URL (migrations).`, schema: schemas.DATA_KEY })]),
+    ) as Record<ServiceName, HelmValue<string>>;
     v.section('redis', 'Redis: managed and external.');
     const redisSecret = v.string('redis.existingSecret', BACKING_SERVICE_DEFAULTS.redisSecret, { description: 'Existing Secret with REDIS_URL.', schema: schemas.DNS_SUBDOMAIN });
     const redisKey = v.string('redis.urlKey', BACKING_SERVICE_DEFAULTS.redisUrlKey, { description: 'Key of REDIS_URL in redis.existingSecret.', schema: schemas.DATA_KEY });
@@ -171,6 +178,9 @@ export class RallyForgePlatformChart extends HelmChart {
       },
       backingServices: {
         databaseUrls: Object.fromEntries(DATABASE_SERVICES.map((s) => [s, { secretName: String(postgresqlSecret), key: String(databaseUrlKeys[s]) }])),
+        migrationDatabaseUrls: Object.fromEntries(
+          DATABASE_SERVICES.map((s) => [s, { secretName: String(postgresqlSecret), key: String(migrationDatabaseUrlKeys[s]) }]),
+        ),
         redisUrl: { secretName: String(redisSecret), key: String(redisKey) },
         amqpUrl: { secretName: String(rabbitmqSecret), key: String(rabbitmqKey) },
       },

@@ -105,6 +105,9 @@ describe('RallyForgePlatform', () => {
       expect(pod.containers[0].command).toEqual(['node', 'dist/migrate.js']);
       expect(pod.containers[0].image).toBe('ghcr.io/rallyforge/auth:1.2.3');
       expect(envOf(pod.containers[0]).DATABASE_URL.valueFrom.secretKeyRef).toEqual({ name: 'rallyforge-postgresql', key: 'AUTH_DATABASE_URL' });
+      // Migrations log in as the database owner; the services only ever get the runtime role (ADR 0005).
+      expect(envOf(pod.containers[0]).MIGRATION_DATABASE_URL.valueFrom.secretKeyRef).toEqual({ name: 'rallyforge-postgresql', key: 'AUTH_MIGRATION_DATABASE_URL' });
+      expect(envOf(container(m, 'auth')).MIGRATION_DATABASE_URL).toBeUndefined();
       expect(pod.restartPolicy).toBe('Never');
       expect(pod.containers[0].securityContext).toMatchObject({ readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
       expect(auth.spec).toMatchObject({ backoffLimit: 3, activeDeadlineSeconds: 600 });
@@ -132,16 +135,25 @@ describe('RallyForgePlatform', () => {
     });
 
     it('creates the four databases and a Secret with their URLs, which the services and migrations read', () => {
-      expect(m.get('ConfigMap').data['create-databases.sql']).toBe(
-        'CREATE DATABASE rf_auth OWNER rallyforge;\nCREATE DATABASE rf_claims OWNER rallyforge;\nCREATE DATABASE rf_payments OWNER rallyforge;\nCREATE DATABASE rf_documents OWNER rallyforge;\n',
-      );
+      const init: string = m.get('ConfigMap').data['create-databases.sh'];
+      for (const db of ['rf_auth', 'rf_claims', 'rf_payments', 'rf_documents']) {
+        expect(init).toContain(`CREATE DATABASE ${db} OWNER "$POSTGRES_USER";`);
+        expect(init).toContain(`CREATE ROLE ${db}_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '$POSTGRES_PASSWORD';`);
+        expect(init).toContain(`ALTER DEFAULT PRIVILEGES FOR ROLE "$POSTGRES_USER" IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${db}_app;`);
+      }
+      expect(init).not.toContain('dev-password');
       const secret = m.get('Secret', 'rallyforge-dev-connections');
-      expect(secret.stringData.CLAIMS_DATABASE_URL).toBe('postgresql://rallyforge:dev-password@rallyforge-dev-postgresql:5432/rf_claims');
+      expect(secret.stringData.CLAIMS_DATABASE_URL).toBe('postgresql://rf_claims_app:dev-password@rallyforge-dev-postgresql:5432/rf_claims');
+      expect(secret.stringData.CLAIMS_MIGRATION_DATABASE_URL).toBe('postgresql://rallyforge:dev-password@rallyforge-dev-postgresql:5432/rf_claims');
       expect(secret.stringData.REDIS_URL).toBe('redis://:dev-password@rallyforge-dev-redis:6379/0');
       expect(secret.stringData.AMQP_URL).toBe('amqp://rallyforge:dev-password@rallyforge-dev-rabbitmq:5672/');
       expect(envOf(container(m, 'claims')).DATABASE_URL.valueFrom.secretKeyRef).toEqual({ name: 'rallyforge-dev-connections', key: 'CLAIMS_DATABASE_URL' });
       expect(envOf(container(m, 'claims')).REDIS_URL.valueFrom.secretKeyRef).toEqual({ name: 'rallyforge-dev-connections', key: 'REDIS_URL' });
       expect(envOf(m.get('Job', 'rallyforge-claims-migrate').spec.template.spec.containers[0]).DATABASE_URL.valueFrom.secretKeyRef.name).toBe('rallyforge-dev-connections');
+      expect(envOf(m.get('Job', 'rallyforge-claims-migrate').spec.template.spec.containers[0]).MIGRATION_DATABASE_URL.valueFrom.secretKeyRef).toEqual({
+        name: 'rallyforge-dev-connections',
+        key: 'CLAIMS_MIGRATION_DATABASE_URL',
+      });
     });
 
     it('migrates after install (the database comes with the release) and before upgrades', () => {

@@ -66,8 +66,13 @@ export interface PlatformConfig {
 
 /** External PostgreSQL, Redis and RabbitMQ: existing Secrets with connection URLs. */
 export interface BackingServiceSecrets {
-  /** @default Secret `rallyforge-postgresql`, keys `<SERVICE>_DATABASE_URL` */
+  /** The runtime role of each database (the services). @default Secret `rallyforge-postgresql`, keys `<SERVICE>_DATABASE_URL` */
   readonly databaseUrls?: Partial<Record<ServiceName, SecretKeyRef>>;
+  /**
+   * The owner role of each database, for the migration Jobs only (docs/adr/0005-row-level-security.md).
+   * @default Secret `rallyforge-postgresql`, keys `<SERVICE>_MIGRATION_DATABASE_URL`
+   */
+  readonly migrationDatabaseUrls?: Partial<Record<ServiceName, SecretKeyRef>>;
   /** @default Secret `rallyforge-redis`, key `REDIS_URL` */
   readonly redisUrl?: SecretKeyRef;
   /** @default Secret `rallyforge-rabbitmq`, key `AMQP_URL` */
@@ -149,6 +154,7 @@ export const BACKING_SERVICE_DEFAULTS = {
   redisSecret: 'rallyforge-redis',
   rabbitmqSecret: 'rallyforge-rabbitmq',
   databaseUrlKey: (service: ServiceName) => `${service.toUpperCase()}_DATABASE_URL`,
+  migrationDatabaseUrlKey: (service: ServiceName) => `${service.toUpperCase()}_MIGRATION_DATABASE_URL`,
   redisUrlKey: 'REDIS_URL',
   amqpUrlKey: 'AMQP_URL',
 } as const;
@@ -283,6 +289,7 @@ export class RallyForgePlatform extends Construct {
             namePrefix,
             instance,
             databaseUrl: secrets.databaseUrls[service]!,
+            migrationDatabaseUrl: secrets.migrationDatabaseUrls[service],
             env: { LOG_LEVEL: sharedEnv.LOG_LEVEL },
             hookEvents: chooseString(devEnabled, POST_INSTALL_HOOKS, PRE_INSTALL_HOOKS),
             enabled: migrationsEnabled,
@@ -304,12 +311,16 @@ export class RallyForgePlatform extends Construct {
         ? ref
         : { secretName: chooseString(devEnabled, devSecret, ref.secretName), key: chooseString(devEnabled, devKey, ref.key) };
     const databaseUrls: Partial<Record<ServiceName, SecretKeyRef>> = {};
+    const migrationDatabaseUrls: Partial<Record<ServiceName, SecretKeyRef>> = {};
     for (const service of DATABASE_SERVICES) {
       const ref = external.databaseUrls?.[service] ?? { secretName: d.postgresqlSecret, key: d.databaseUrlKey(service) };
       databaseUrls[service] = pick(ref, DEV_SECRET_KEYS.databaseUrl(service));
+      const owner = external.migrationDatabaseUrls?.[service] ?? { secretName: d.postgresqlSecret, key: d.migrationDatabaseUrlKey(service) };
+      migrationDatabaseUrls[service] = pick(owner, DEV_SECRET_KEYS.migrationDatabaseUrl(service));
     }
     return {
       databaseUrls,
+      migrationDatabaseUrls,
       redisUrl: pick(external.redisUrl ?? { secretName: d.redisSecret, key: d.redisUrlKey }, DEV_SECRET_KEYS.redisUrl),
       amqpUrl: pick(external.amqpUrl ?? { secretName: d.rabbitmqSecret, key: d.amqpUrlKey }, DEV_SECRET_KEYS.amqpUrl),
     };
