@@ -5,4 +5,4 @@ import { generateTenantTypes } from '../src/operator/tenant-types-generator';
 
 const target = join(__dirname, '..', 'src', 'operator', 'tenant-types.generated.ts');
 writeFileSync(target, generateTenantTypes());
-console.log(`wrote ${target}`);
+process.stdout.write(`wrote ${target}\n`);
