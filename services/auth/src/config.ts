@@ -23,6 +23,11 @@ export const AUTH_DEFAULTS = {
   argon2MemoryKib: 19 * 1024,
   argon2TimeCost: 2,
   argon2Parallelism: 1,
+  /** Seed checklist: login rate limit, 5 attempts per 15 minutes, per client IP and per account. */
+  loginRateLimitMaxPerIp: 5,
+  loginRateLimitMaxPerAccount: 5,
+  loginRateLimitWindowSeconds: 15 * MINUTE,
+  mfaChallengeTtlSeconds: 5 * MINUTE,
 } as const;
 
 /**
@@ -48,6 +53,14 @@ export const authConfigSchema = baseConfigSchema.omit({ AUTH_JWKS_URL: true }).e
   ARGON2_MEMORY_KIB: envInt({ min: 8 * 1024, max: 1024 * 1024, default: AUTH_DEFAULTS.argon2MemoryKib }),
   ARGON2_TIME_COST: envInt({ min: 1, max: 10, default: AUTH_DEFAULTS.argon2TimeCost }),
   ARGON2_PARALLELISM: envInt({ min: 1, max: 8, default: AUTH_DEFAULTS.argon2Parallelism }),
+  /** Password-login attempts (successful or not) allowed per window, per client IP and per organisation + e-mail. */
+  LOGIN_RATE_LIMIT_MAX_PER_IP: envInt({ min: 1, max: 1_000_000, default: AUTH_DEFAULTS.loginRateLimitMaxPerIp }),
+  LOGIN_RATE_LIMIT_MAX_PER_ACCOUNT: envInt({ min: 1, max: 1_000_000, default: AUTH_DEFAULTS.loginRateLimitMaxPerAccount }),
+  LOGIN_RATE_LIMIT_WINDOW_SECONDS: envInt({ min: 1, max: DAY, default: AUTH_DEFAULTS.loginRateLimitWindowSeconds }),
+  /** How long the second step of a two-factor login may wait for its code. */
+  MFA_CHALLENGE_TTL_SECONDS: envInt({ min: 30, max: HOUR, default: AUTH_DEFAULTS.mfaChallengeTtlSeconds }),
+  /** Issuer shown by authenticator apps next to the account. */
+  TOTP_ISSUER: z.string().min(1).max(64).default('RallyForge'),
 });
 
 export type AuthConfig = z.infer<typeof authConfigSchema>;

@@ -38,6 +38,17 @@ export class LoginAttemptRepository {
     }
   }
 
+  /** Seconds until the failure window ends (for Retry-After); `fallbackSeconds` when unknown. */
+  async remainingSeconds(tenantId: string, email: string, fallbackSeconds: number): Promise<number> {
+    try {
+      const ttl = await this.redis.ttl(key(tenantId, email));
+      return ttl > 0 ? ttl : fallbackSeconds;
+    } catch (error) {
+      this.logger.warn(LoginAttemptMessages.redisFailed('read', error));
+      return fallbackSeconds;
+    }
+  }
+
   async reset(tenantId: string, email: string): Promise<void> {
     try {
       await this.redis.del(key(tenantId, email));
