@@ -95,9 +95,17 @@ describe('the audit log (real PostgreSQL, RabbitMQ, Redis)', () => {
       await env.bus.publishEvent(Events.auditRecorded, entry({ action: 'claim.forged' }), { tenantId: org, actor: forger });
       // A legitimate entry published after it lands; the forged one never does.
       await env.bus.publishEvent(Events.auditRecorded, entry({ action: 'claim.real' }), { tenantId: org, actor: claimsService });
-      await eventually(async () => (await rowsOf(org)).length >= 1);
+      // The refusal itself is audited: auth records access.denied naming the forger.
+      await eventually(async () => (await rowsOf(org)).length >= 2);
       await new Promise((resolve) => setTimeout(resolve, 500));
-      expect((await rowsOf(org)).map((row) => row.action)).toEqual(['claim.real']);
+      const rows = await rowsOf(org);
+      expect(rows.map((row) => row.action).sort()).toEqual(['access.denied', 'claim.real']);
+      expect(rows.find((row) => row.action === 'access.denied')).toMatchObject({
+        actor_kind: 'user',
+        actor_id: forger.id,
+        result: 'denied',
+        details: expect.objectContaining({ permission: 'audit:record', via: 'rpc' }),
+      });
     });
 
     it('cannot be published with a secret in its details (the contract refuses it at the producer)', async () => {

@@ -26,6 +26,8 @@ interface Call {
 
 /** Per message id: how many more calls fail. Missing = succeed. */
 const failures = new Map<string, number>();
+/** Message ids the handler refuses (status 403, as the permission guard's AppError): never worth a retry. */
+const refusals = new Set<string>();
 const calls: Call[] = [];
 
 @Controller()
@@ -33,6 +35,7 @@ class FlakyHandlers {
   @EventPattern('claim.created')
   onClaimCreated(@Ctx() ctx: BusContext): void {
     calls.push({ id: ctx.messageId, attempt: ctx.attempt, at: Date.now() });
+    if (refusals.has(ctx.messageId)) throw Object.assign(new Error('The actor may not do this'), { status: 403 });
     const left = failures.get(ctx.messageId) ?? 0;
     if (left > 0) {
       failures.set(ctx.messageId, left - 1);
@@ -173,5 +176,16 @@ describe('bus retries, parking and replay against RabbitMQ', () => {
     expect(replayed.sort()).toEqual([first.id, second.id].sort());
     await waitFor('both replayed messages to be handled', () => callsOf(first.id).length === 4 && callsOf(second.id).length === 4);
     expect(await queueDepth(raw, 'rf.ledger.parked')).toBe(0);
+  });
+
+  it('parks a refused message (a 4xx such as 403) at once, without retries', async () => {
+    const messageId = randomUUID();
+    refusals.add(messageId);
+    await client.publishEvent(Events.claimCreated, claim, { tenantId: 'acme', messageId });
+    await waitFor('the refused message to be parked', async () => (await queueDepth(raw, 'rf.ledger.parked')) === 1);
+    await new Promise((resolve) => setTimeout(resolve, 700)); // past both retry delays: no second call comes
+    expect(callsOf(messageId).map((c) => c.attempt)).toEqual([1]);
+    const [parked] = await ParkedMessages.using(raw).list('ledger');
+    expect(parked).toMatchObject({ messageId, reason: 'rejected', attempts: 1, error: 'Error: The actor may not do this' });
   });
 });

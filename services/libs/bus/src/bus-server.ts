@@ -401,6 +401,9 @@ export class BusServer extends Server<BusServerEvents, BusConnectionState> imple
       return;
     }
     const error = describeError(execution.error);
+    // A refusal (the actor may not do this, the message is invalid for this handler) is the same on every attempt:
+    // park it at once instead of retrying it for a minute.
+    if (isRefusal(execution.error)) return this.park(channel, message, type, error, 'rejected');
     const delayMs = nextRetryDelay(delivery.attempt, this.retryDelaysMs);
     if (delayMs === undefined) return this.park(channel, message, type, error, 'failed');
     const headers = republishHeaders(message.properties.headers, {
@@ -570,6 +573,22 @@ function unwrapRpcException(error: unknown): unknown {
   if (!(error instanceof RpcException)) return error;
   const payload = error.getError();
   return typeof payload === 'string' ? new Error(payload) : payload;
+}
+
+/** HTTP statuses a handler's error may carry (AppError and Nest's HttpException do) that no retry can change. */
+export const BUS_REFUSAL_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 422]);
+
+/**
+ * An error whose HTTP status (`status` as on the service kit's AppError, `statusCode`, or Nest's `getStatus()`)
+ * says the message was refused rather than failed.
+ */
+function isRefusal(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { status, statusCode, getStatus } = error as { status?: unknown; statusCode?: unknown; getStatus?: unknown };
+  const value = [status, statusCode, typeof getStatus === 'function' ? (getStatus as () => unknown).call(error) : undefined].find(
+    (candidate) => typeof candidate === 'number',
+  );
+  return typeof value === 'number' && BUS_REFUSAL_STATUSES.has(value);
 }
 
 /** A stable code for an error reply: the error's own string `code` (BusError, RpcException payloads) or a generic one. */

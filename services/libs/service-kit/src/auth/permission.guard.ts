@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, Logger, Optional, SetMetadata } from '@nestjs/common';
+import { applyDecorators, CanActivate, ExecutionContext, Inject, Injectable, Logger, Optional, SetMetadata, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
   AuditAction,
@@ -22,7 +22,10 @@ export const PERMISSION_KEY = 'rallyforge:permission';
  */
 export const RequirePermission = (permission: Permission): MethodDecorator & ClassDecorator => {
   if (!(permission in PERMISSIONS)) throw new Error(`Unknown permission "${permission}": add it to PERMISSIONS in @rallyforge/contracts`);
-  return SetMetadata(PERMISSION_KEY, permission);
+  // The guard is bound here, not as an APP_GUARD: global guards never reach the bus's handlers (the microservice is
+  // connected without the HTTP app's config), and a permission that holds over HTTP only is no permission at all.
+  // Handler-level guards run after the global ones, so JWT authentication and rate limits still come first.
+  return applyDecorators(SetMetadata(PERMISSION_KEY, permission), UseGuards(PermissionGuard));
 };
 
 export const PermissionMessages = {
@@ -43,7 +46,7 @@ function isBusCallContext(value: unknown): value is BusCallContext {
 }
 
 /**
- * Registered globally after JwtAuthGuard. Refuses (403 FORBIDDEN over HTTP; a FORBIDDEN error reply or a parked
+ * Bound by @RequirePermission to the handlers it marks (after the global JwtAuthGuard and RateLimitGuard). Refuses (403 FORBIDDEN over HTTP; a FORBIDDEN error reply or a parked
  * event on the bus) any call to a handler marked with @RequirePermission whose caller lacks it, and appends an
  * `access.denied` entry to the audit log when the service has one (AuditTrail).
  */
