@@ -31,13 +31,19 @@ describe('auth over HTTP (real PostgreSQL, Redis, RabbitMQ)', () => {
 
   /** A new open organisation with one registered veteran, logged in. */
   async function veteran(label = 'org', email = 'vet@example.org') {
+    const { org, id } = await registeredVeteran(label, email);
+    const login = await http.post('/login', { organisation: org, email, password: GOOD_PASSWORD });
+    expect(login.status).toBe(200);
+    return { org, email, id, tokens: login.body as Record<string, string> };
+  }
+
+  /** The same veteran before any login (every login counts toward the per-account rate limit). */
+  async function registeredVeteran(label: string, email: string) {
     const org = uniqueOrg(label);
     await insertOrganisation(env.sql, org);
     const registered = await http.post('/register', { organisation: org, email, password: GOOD_PASSWORD });
     expect(registered.status).toBe(201);
-    const login = await http.post('/login', { organisation: org, email, password: GOOD_PASSWORD });
-    expect(login.status).toBe(200);
-    return { org, email, id: registered.body.id as string, tokens: login.body as Record<string, string> };
+    return { org, email, id: registered.body.id as string };
   }
 
   const errorShape = (statusCode: number, code: string) => ({
@@ -84,6 +90,7 @@ describe('auth over HTTP (real PostgreSQL, Redis, RabbitMQ)', () => {
           id: expect.any(String),
           email: 'new.vet@example.org',
           displayName: 'New Vet',
+          emailVerified: false,
           role: 'veteran',
           roles: ['veteran'],
           organisation: { id: org, displayName: 'Registration Org' },
@@ -220,7 +227,9 @@ describe('auth over HTTP (real PostgreSQL, Redis, RabbitMQ)', () => {
     });
 
     it('locks the account after 5 failed attempts, even for the right password (429)', async () => {
-      const { org, email } = await veteran('lock', 'lock@example.org');
+      // Registered, never logged in: five failures use up the account's five attempts exactly, and the lockout,
+      // checked first, is what refuses the sixth.
+      const { org, email } = await registeredVeteran('lock', 'lock@example.org');
       for (let attempt = 0; attempt < 5; attempt++) {
         expect((await http.post('/login', { organisation: org, email, password: 'Wrong-Password-1' })).status).toBe(401);
       }
@@ -247,6 +256,7 @@ describe('auth over HTTP (real PostgreSQL, Redis, RabbitMQ)', () => {
         id,
         email: 'me@example.org',
         displayName: null,
+        emailVerified: false,
         role: 'veteran',
         roles: ['veteran'],
         organisation: { id: org, displayName: `Org ${org}` },

@@ -27,8 +27,35 @@ describe('loadAuthConfig', () => {
     expect(() => loadAuthConfig({ ...base, NODE_ENV: 'production' })).toThrow(ConfigError);
     expect(() => loadAuthConfig({ ...base, NODE_ENV: 'production' })).toThrow(/openssl rand -base64 32/);
     expect(() =>
-      loadAuthConfig({ ...base, NODE_ENV: 'production', AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') }),
+      loadAuthConfig({
+        ...base,
+        NODE_ENV: 'production',
+        AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        SMTP_URL: 'smtp://mail.example.org:587',
+      }),
     ).not.toThrow();
+  });
+
+  it('requires SMTP_URL in production, says what it is for, and never echoes its password', () => {
+    const production = { ...base, NODE_ENV: 'production', AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+    expect(() => loadAuthConfig(production)).toThrow(/SMTP_URL: required when NODE_ENV is production/);
+    expect(() => loadAuthConfig({ ...production, SMTP_URL: 'smtps://mailer:hunter2@mail.example.org:465' })).not.toThrow();
+    let error: unknown;
+    try {
+      loadAuthConfig({ ...production, SMTP_URL: 'http://mailer:hunter2@mail.example.org' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as Error).message).toMatch(/SMTP_URL: expected an smtp:\/\/ or smtps:\/\/ URL/);
+    expect((error as Error).message).not.toContain('hunter2');
+  });
+
+  it('sends e-mail tokens valid one hour and allows 3 mail requests an hour by default; SMTP is optional in development', () => {
+    const config = loadAuthConfig({ ...base, NODE_ENV: 'development' });
+    expect(config.SMTP_URL).toBeUndefined();
+    expect(config.EMAIL_TOKEN_TTL_SECONDS).toBe(3600);
+    expect(config.MAIL_REQUEST_LIMIT).toBe(3);
+    expect(config.MAIL_REQUEST_WINDOW_SECONDS).toBe(3600);
   });
 
   it('refuses a key-encryption key that is not 32 bytes, without echoing it', () => {

@@ -1,4 +1,4 @@
-import { baseConfigSchema, ConfigError, ConfigProblem, envInt, loadConfig } from '@rallyforge/service-kit';
+import { baseConfigSchema, ConfigError, ConfigProblem, envInt, envUrl, loadConfig } from '@rallyforge/service-kit';
 import { z } from 'zod';
 import { DEFAULT_PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH } from './utils/password-policy';
 import { KEY_ENCRYPTION_KEY_BYTES, parseKeyEncryptionKey } from './utils/key-encryption';
@@ -17,6 +17,14 @@ export const AUTH_DEFAULTS = {
   signingKeyPrepublishSeconds: DAY,
   signingKeyGraceSeconds: DAY,
   invitationTtlSeconds: 7 * DAY,
+  /** E-mail verification and password reset links (seed checklist: single use, valid 1 hour). */
+  emailTokenTtlSeconds: HOUR,
+  /** Verification re-sends and password reset requests per account and window. */
+  mailRequestLimit: 3,
+  mailRequestWindowSeconds: HOUR,
+  mailFrom: 'RallyForge <no-reply@rallyforge.local>',
+  mailLinkBaseUrl: 'http://127.0.0.1:8080',
+  smtpTimeoutMs: 10_000,
   /** OWASP's argon2id baseline: 19 MiB, 2 iterations, 1 lane (~tens of ms per hash on one core). */
   loginMaxFailures: 5,
   loginLockoutSeconds: 15 * MINUTE,
@@ -61,6 +69,15 @@ export const authConfigSchema = baseConfigSchema.omit({ AUTH_JWKS_URL: true }).e
   MFA_CHALLENGE_TTL_SECONDS: envInt({ min: 30, max: HOUR, default: AUTH_DEFAULTS.mfaChallengeTtlSeconds }),
   /** Issuer shown by authenticator apps next to the account. */
   TOTP_ISSUER: z.string().min(1).max(64).default('RallyForge'),
+  /** Where auth's mail consumer delivers (`smtp://user:pass@host:587`, `smtps://host:465`); required in production. */
+  SMTP_URL: envUrl(['smtp:', 'smtps:'], 'an smtp:// or smtps:// URL such as smtp://user:password@mail.example.org:587').optional(),
+  MAIL_FROM: z.string().min(3).max(320).default(AUTH_DEFAULTS.mailFrom).describe('a sender such as RallyForge <no-reply@example.org>'),
+  /** The links in e-mails point here (`<base>/verify-email?token=…`): the web app or the gateway. */
+  MAIL_LINK_BASE_URL: envUrl(['http:', 'https:'], 'an http(s):// URL of the web app').default(AUTH_DEFAULTS.mailLinkBaseUrl),
+  SMTP_TIMEOUT_MS: envInt({ min: 1000, max: 120_000, default: AUTH_DEFAULTS.smtpTimeoutMs }),
+  EMAIL_TOKEN_TTL_SECONDS: envInt({ min: 5 * MINUTE, max: DAY, default: AUTH_DEFAULTS.emailTokenTtlSeconds }),
+  MAIL_REQUEST_LIMIT: envInt({ min: 1, max: 1000, default: AUTH_DEFAULTS.mailRequestLimit }),
+  MAIL_REQUEST_WINDOW_SECONDS: envInt({ min: 1, max: DAY, default: AUTH_DEFAULTS.mailRequestWindowSeconds }),
 });
 
 export type AuthConfig = z.infer<typeof authConfigSchema>;
@@ -82,6 +99,14 @@ export function authConfigProblems(config: AuthConfig): ConfigProblem[] {
       message:
         `AUTH_KEY_ENCRYPTION_KEY: required when NODE_ENV is ${config.NODE_ENV} (it encrypts the token signing keys); ` +
         'generate one with: openssl rand -base64 32',
+    });
+  }
+  if (!config.SMTP_URL && config.NODE_ENV !== 'development' && config.NODE_ENV !== 'test') {
+    problems.push({
+      variable: 'SMTP_URL',
+      message:
+        `SMTP_URL: required when NODE_ENV is ${config.NODE_ENV} (verification, password reset and invitation e-mails ` +
+        'go out through it); set it to your mail relay, for example smtp://user:password@smtp.example.org:587',
     });
   }
   if (config.SIGNING_KEY_GRACE_SECONDS < config.ACCESS_TOKEN_TTL_SECONDS) {

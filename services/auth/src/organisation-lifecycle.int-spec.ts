@@ -101,6 +101,8 @@ describe('auth.organisation.deprovision (real RabbitMQ vhost, PostgreSQL)', () =
       expect({ table, n: rows[0].n }).toEqual({ table, n: 0 });
     }
     expect((await env.sql.query('SELECT 1 FROM organisations WHERE id = $1', [org])).rows).toHaveLength(0);
+    // The audit log is append-only, for the purge too: it still says what happened to the organisation.
+    expect(reply.deleted).not.toHaveProperty('audit_events');
     // The other organisation is untouched.
     expect((await env.sql.query('SELECT 1 FROM users WHERE id = $1', [bystander.id])).rows).toHaveLength(1);
     expect((await http.post('/refresh', { refreshToken: bystander.refreshToken })).status).toBe(200);

@@ -28,6 +28,9 @@ export class UserResponseDto {
   @ApiProperty()
   email!: string;
 
+  @ApiProperty({ description: 'The user proved the address (verification link, invitation or password reset)' })
+  emailVerified!: boolean;
+
   @ApiProperty({ type: String, nullable: true })
   displayName!: string | null;
 

@@ -8,6 +8,7 @@ import { SigningKeyEntity } from './signing-key.entity';
 import { SubscriptionEntity } from './subscription.entity';
 import { UserEntity } from './user.entity';
 import { UserMfaEntity } from './user-mfa.entity';
+import { UserTokenEntity } from './user-token.entity';
 
 export const AUTH_ENTITIES = [
   OrganisationEntity,
@@ -20,4 +21,5 @@ export const AUTH_ENTITIES = [
   MfaRecoveryCodeEntity,
   SessionEntity,
   LoginHistoryEntity,
+  UserTokenEntity,
 ];

@@ -1,7 +1,11 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import type { UserRole } from './user.entity';
 
-/** An invitation to join an organisation with a role (org admins, from the operator's upsert command). */
+/**
+ * An invitation to join an organisation with a role: from an `org_admin` (`invited_by`) or from the operator's upsert
+ * command (`invited_by` NULL). One row per organisation and e-mail; a pending one is live until it expires, is
+ * accepted or is revoked, and only then may a new invitation replace it.
+ */
 @Entity({ name: 'invitations' })
 export class InvitationEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -27,4 +31,13 @@ export class InvitationEntity {
 
   @Column({ name: 'accepted_at', type: 'timestamptz', nullable: true })
   acceptedAt!: Date | null;
+
+  @Column({ name: 'invited_by', type: 'uuid', nullable: true })
+  invitedBy!: string | null;
+
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt!: Date | null;
+
+  @Column({ name: 'accepted_user_id', type: 'uuid', nullable: true })
+  acceptedUserId!: string | null;
 }

@@ -25,6 +25,10 @@ export class UserEntity {
   @Column({ type: 'varchar', length: 32 })
   role!: UserRole;
 
+  /** When the user proved they read this address (verification link, invitation or password reset); null until then. */
+  @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
+  emailVerifiedAt!: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

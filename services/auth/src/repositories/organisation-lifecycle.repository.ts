@@ -3,6 +3,12 @@ import { purgeTenantRows } from '@rallyforge/service-kit';
 import type { EntityManager } from 'typeorm';
 
 /**
+ * Kept when an organisation is deleted: the audit log is append-only for everyone, the purge included. It records
+ * who did what to the organisation's data, so it must outlive that data (docs/security.md, "Audit log").
+ */
+export const RETAINED_ON_PURGE: readonly string[] = ['audit_events'];
+
+/**
  * SQL of the organisation lifecycle (lock, purge). The purge covers every table of this database that has a
  * `tenant_id` column, not a fixed list, so a table added later (sessions, audit entries, 2FA secrets...) is purged
  * with the organisation without anyone remembering to add it here.
@@ -37,7 +43,7 @@ export class OrganisationLifecycleRepository {
    * first), then the organisation itself, in the caller's transaction; returns the rows deleted per table.
    */
   async purgeTenant(manager: EntityManager, tenantId: string): Promise<Record<string, number>> {
-    const deleted = await purgeTenantRows(manager, tenantId);
+    const deleted = await purgeTenantRows(manager, tenantId, { exclude: RETAINED_ON_PURGE });
     const [, organisations] = (await manager.query(`DELETE FROM organisations WHERE id = $1`, [tenantId])) as [unknown[], number];
     return { ...deleted, organisations };
   }

@@ -28,6 +28,12 @@ export class RefreshTokenRepository {
     await manager.update(RefreshTokenEntity, { tenantId, id }, { usedAt: at });
   }
 
+  /** Revokes every live token of every family (session) of the user, e.g. after a password reset; returns how many. */
+  async revokeAllForUser(manager: EntityManager, tenantId: string, userId: string, at: Date): Promise<number> {
+    const result = await manager.update(RefreshTokenEntity, { tenantId, userId, revokedAt: IsNull() }, { revokedAt: at });
+    return result.affected ?? 0;
+  }
+
   /** Revokes every token of the family that is not revoked yet; returns how many were. */
   async revokeFamily(manager: EntityManager, tenantId: string, familyId: string, at: Date): Promise<number> {
     const result = await manager.update(

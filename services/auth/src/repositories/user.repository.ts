@@ -8,6 +8,8 @@ export interface NewUser {
   displayName: string | null;
   passwordHash: string;
   role: UserRole;
+  /** Set when the account is created from an e-mailed invitation (the address is proven). */
+  emailVerifiedAt?: Date | null;
 }
 
 /** Every query names the tenant: a user id alone never finds a row. */
@@ -32,6 +34,7 @@ export class UserRepository {
       displayName: row.display_name as string | null,
       passwordHash: row.password_hash as string,
       role: row.role as UserRole,
+      emailVerifiedAt: (row.email_verified_at as Date | null) ?? null,
       createdAt: row.created_at as Date,
       updatedAt: row.updated_at as Date,
     });
@@ -47,6 +50,14 @@ export class UserRepository {
 
   async updatePasswordHash(manager: EntityManager, tenantId: string, id: string, passwordHash: string): Promise<void> {
     await manager.update(UserEntity, { tenantId, id }, { passwordHash });
+  }
+
+  /** Marks the address verified (the first time is kept). */
+  async markEmailVerified(manager: EntityManager, tenantId: string, id: string, at: Date): Promise<void> {
+    await manager.query(
+      `UPDATE users SET email_verified_at = COALESCE(email_verified_at, $3), updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id, at],
+    );
   }
 
   async findEmails(manager: EntityManager, tenantId: string, emails: string[]): Promise<Set<string>> {

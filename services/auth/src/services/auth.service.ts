@@ -18,7 +18,13 @@ import { TransactionRepository } from '../repositories/transaction.repository';
 import { UserRepository } from '../repositories/user.repository';
 import { PASSWORD_MAX_LENGTH, passwordPolicyViolations, type PasswordPolicy } from '../utils/password-policy';
 import { parseRefreshToken } from '../utils/refresh-token';
+import { UNKNOWN_CLIENT, type ClientInfo } from '../utils/client-info';
+import type { MfaChallengeDto } from '../dtos/account-security.dto';
+import { EmailVerificationService } from './email-verification.service';
+import { LoginHistoryService } from './login-history.service';
+import { LoginProtectionService } from './login-protection.service';
 import { PasswordHasherService } from './password-hasher.service';
+import { TwoFactorService } from './two-factor.service';
 import { rolesOf, TokenService } from './token.service';
 
 export const AuthMessages = {
@@ -45,7 +51,6 @@ type RefreshOutcome =
 export class AuthService {
   private readonly logger = new Logger(AuthService.name);
   private readonly passwordPolicy: PasswordPolicy;
-  private readonly loginMaxFailures: number;
   private readonly loginLockoutSeconds: number;
 
   constructor(
@@ -58,14 +63,20 @@ export class AuthService {
     private readonly loginAttempts: LoginAttemptRepository,
     private readonly hasher: PasswordHasherService,
     private readonly tokens: TokenService,
+    private readonly loginProtection: LoginProtectionService,
+    private readonly twoFactor: TwoFactorService,
+    private readonly loginHistory: LoginHistoryService,
+    private readonly emailVerification: EmailVerificationService,
     @InjectConfig() config: AuthConfig,
   ) {
     this.passwordPolicy = { minLength: config.PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH };
-    this.loginMaxFailures = config.LOGIN_MAX_FAILURES;
     this.loginLockoutSeconds = config.LOGIN_LOCKOUT_SECONDS;
   }
 
-  /** Self-service sign-up: only into an open, active organisation, always as a veteran. */
+  /**
+   * Self-service sign-up: only into an open, active organisation (invite-only ones answer 403 and say how to join),
+   * always as a veteran. The verification e-mail is requested in the same transaction as the account.
+   */
   async register(dto: RegisterDto): Promise<UserResponseDto> {
     const tenantId = dto.organisation;
     const organisation = await this.transactions.inTenant(tenantId, (m) => this.organisations.findById(m, tenantId));
@@ -96,6 +107,8 @@ export class AuthService {
         { userId: created.id, email: created.email, role: created.role },
         { tenantId, actor: { kind: 'user', id: created.id, roles: rolesOf(created) } },
       );
+      // The verification e-mail commits with the account (outbox) or not at all.
+      await this.emailVerification.issue(m, created);
       return created;
     });
     if (!user) throw AuthErrors.emailTaken();
@@ -106,14 +119,16 @@ export class AuthService {
   /**
    * Password login. Unknown organisation, unknown e-mail and wrong password all cost one argon2 verification and
    * end in the same 401 body. After LOGIN_MAX_FAILURES failures for one organisation + e-mail (existing or not, so
-   * the lockout tells nothing either), further attempts are refused with 429 until the window ends.
+   * the lockout tells nothing either), further attempts are refused with 429 until the window ends; so are attempts
+   * beyond the login rate limits per client IP and per account. For an account with two-factor authentication the
+   * right password returns a challenge for POST /login/mfa instead of tokens. Every attempt on an existing account
+   * lands in its login history.
    */
-  async login(dto: LoginDto): Promise<TokenPairDto> {
+  async login(dto: LoginDto, client: ClientInfo = UNKNOWN_CLIENT): Promise<TokenPairDto | MfaChallengeDto> {
     const tenantId = dto.organisation;
     const email = normaliseEmail(dto.email);
-    if ((await this.loginAttempts.failures(tenantId, email)) >= this.loginMaxFailures) {
-      throw AuthErrors.tooManyLoginAttempts(this.loginLockoutSeconds);
-    }
+    // Rate limits (per IP, per account) and the lockout: 429 with Retry-After, the same for unknown accounts.
+    await this.loginProtection.admit(tenantId, email, client);
     const found = await this.transactions.inTenant(tenantId, async (m) => {
       const organisation = await this.organisations.findById(m, tenantId);
       const user = organisation ? await this.users.findByEmail(m, tenantId, email) : null;
@@ -124,22 +139,33 @@ export class AuthService {
     if (!organisation || !user || !valid) {
       this.logger.log({ msg: AuthMessages.loginFailed, tenantId });
       await this.loginAttempts.recordFailure(tenantId, email, this.loginLockoutSeconds);
+      // Off the response path, so that existing and unknown accounts answer in the same time.
+      if (user) this.loginHistory.recordLater({ tenantId, userId: user.id, result: 'wrong_password', client });
       throw AuthErrors.invalidCredentials();
     }
-    if (organisation.suspended) throw AuthErrors.organisationSuspended();
+    if (organisation.suspended) {
+      this.loginHistory.recordLater({ tenantId, userId: user.id, result: 'organisation_suspended', client });
+      throw AuthErrors.organisationSuspended();
+    }
+    // With two-factor authentication the password only earns a challenge; failures are cleared after the code.
+    const challenge = await this.twoFactor.challengeIfEnabled(user, client);
+    if (challenge) return challenge;
     await this.loginAttempts.reset(tenantId, email);
 
     const rehash = this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(dto.password) : undefined;
     const pair = await this.transactions.inTenant(tenantId, async (m) => {
       if (rehash) await this.users.updatePasswordHash(m, tenantId, user.id, rehash);
-      return this.tokens.issuePair(m, user, randomUUID());
+      const sessionId = randomUUID();
+      const issued = await this.tokens.issuePair(m, user, sessionId, undefined, client);
+      await this.loginHistory.record(m, { tenantId, userId: user.id, result: 'success', sessionId, client });
+      return issued;
     });
     this.logger.log({ msg: AuthMessages.loggedIn, tenantId, userId: user.id });
     return pair;
   }
 
   /** Spends a refresh token and issues the next pair of its family; a spent token presented again revokes the family. */
-  async refresh(dto: RefreshTokenDto): Promise<TokenPairDto> {
+  async refresh(dto: RefreshTokenDto, client: ClientInfo = UNKNOWN_CLIENT): Promise<TokenPairDto> {
     const parsed = parseRefreshToken(dto.refreshToken);
     if (!parsed) throw AuthErrors.invalidRefreshToken();
     const { tenantId, hash } = parsed;
@@ -162,7 +188,7 @@ export class AuthService {
         return { kind: 'invalid' };
       }
       await this.refreshTokens.markUsed(m, tenantId, token.id, now);
-      return { kind: 'issued', pair: await this.tokens.issuePair(m, user, token.familyId, now) };
+      return { kind: 'issued', pair: await this.tokens.issuePair(m, user, token.familyId, now, client) };
     });
 
     switch (outcome.kind) {
@@ -210,10 +236,11 @@ export class AuthService {
   }
 }
 
-function toUserResponse(user: UserEntity, organisation: OrganisationEntity): UserResponseDto {
+export function toUserResponse(user: UserEntity, organisation: OrganisationEntity): UserResponseDto {
   return {
     id: user.id,
     email: user.email,
+    emailVerified: user.emailVerifiedAt !== null && user.emailVerifiedAt !== undefined,
     displayName: user.displayName,
     role: user.role,
     roles: rolesOf(user),

@@ -1,21 +1,19 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { PLATFORM_TENANT, type Actor, type Commands, type CommandReply, type Payload } from '@rallyforge/contracts';
-import { InjectConfig } from '@rallyforge/service-kit';
 import type { EntityManager } from 'typeorm';
-import type { AuthConfig } from '../config';
-import { InvitationRepository } from '../repositories/invitation.repository';
 import { OrganisationLimitsService } from '../limits/organisation-limits.service';
 import { OrganisationRepository } from '../repositories/organisation.repository';
 import { TransactionRepository } from '../repositories/transaction.repository';
-import { UserRepository } from '../repositories/user.repository';
-import { createOpaqueToken } from '../utils/refresh-token';
-import { normaliseEmail } from './auth.service';
+import { InvitationService } from './invitation.service';
 
 export type UpsertOrganisationCommand = Payload<typeof Commands.upsertOrganisation>;
 export interface UpsertOrganisationResult {
   tenantId: string;
   created: boolean;
-  /** Admin e-mails that now hold a pending invitation (members already in the organisation are left out). */
+  /**
+   * Admin e-mails that now hold a pending invitation (members already in the organisation are left out); each was
+   * e-mailed once, when its invitation was created.
+   */
   invited: string[];
 }
 
@@ -36,18 +34,13 @@ export const OrganisationMessages = {
 @Injectable()
 export class OrganisationService {
   private readonly logger = new Logger(OrganisationService.name);
-  private readonly invitationTtlMs: number;
 
   constructor(
     private readonly transactions: TransactionRepository,
     private readonly organisations: OrganisationRepository,
-    private readonly users: UserRepository,
-    private readonly invitations: InvitationRepository,
-    @InjectConfig() config: AuthConfig,
+    private readonly invitations: InvitationService,
     private readonly limits: OrganisationLimitsService,
-  ) {
-    this.invitationTtlMs = config.INVITATION_TTL_SECONDS * 1000;
-  }
+  ) {}
 
   /**
    * `auth.organisation.upsert`: creates or updates the organisation and invites its admins. Only `service` actors
@@ -76,16 +69,8 @@ export class OrganisationService {
     });
     await this.limits.apply(manager, tenantId, command.limits);
 
-    const admins = [...new Set(command.admins.map(normaliseEmail))];
-    const members = await this.users.findEmails(manager, tenantId, admins);
-    const invited: string[] = [];
-    const expiresAt = new Date(Date.now() + this.invitationTtlMs);
-    for (const email of admins.filter((address) => !members.has(address))) {
-      // The token itself is dropped here: it will be e-mailed once invitation delivery exists; only its hash is kept.
-      const { hash } = createOpaqueToken();
-      await this.invitations.upsertPending(manager, { tenantId, email, role: 'org_admin', tokenHash: hash, expiresAt });
-      invited.push(email);
-    }
+    // One e-mail per admin: live invitations are kept, and the inbox drops a redelivered command before it gets here.
+    const invited = await this.invitations.inviteAdmins(manager, tenantId, command.admins);
     this.logger.log({ msg: OrganisationMessages.upserted, tenantId, created, invitedCount: invited.length });
     return { ok: true, data: { tenantId, created, invited } };
   }

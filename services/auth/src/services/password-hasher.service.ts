@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectConfig } from '@rallyforge/service-kit';
 import * as argon2 from 'argon2';
 import { randomBytes } from 'node:crypto';
@@ -9,7 +9,7 @@ import type { AuthConfig } from '../config';
  * unknown e-mail cost the same as a wrong password, so response times do not reveal which accounts exist.
  */
 @Injectable()
-export class PasswordHasherService {
+export class PasswordHasherService implements OnModuleInit {
   private readonly options: argon2.Options;
   private dummyHash?: Promise<string>;
 
@@ -20,6 +20,14 @@ export class PasswordHasherService {
       timeCost: config.ARGON2_TIME_COST,
       parallelism: config.ARGON2_PARALLELISM,
     };
+  }
+
+  /**
+   * Computes the dummy hash at boot: made lazily, the first login for an unknown account would cost a hash and a
+   * verification, twice a wrong password's time.
+   */
+  async onModuleInit(): Promise<void> {
+    await this.dummy();
   }
 
   hash(password: string): Promise<string> {
@@ -37,9 +45,13 @@ export class PasswordHasherService {
 
   /** Spends the time of a real verification, and always answers false. */
   async verifyDummy(password: string): Promise<false> {
-    this.dummyHash ??= this.hash(randomBytes(32).toString('base64url'));
-    await this.verify(await this.dummyHash, password);
+    await this.verify(await this.dummy(), password);
     return false;
+  }
+
+  private dummy(): Promise<string> {
+    this.dummyHash ??= this.hash(randomBytes(32).toString('base64url'));
+    return this.dummyHash;
   }
 
   /** True when the stored hash was made with other cost settings than today's (upgrade it on the next login). */

@@ -6,6 +6,8 @@ import type { EntityManager } from 'typeorm';
 import type { AuthConfig } from '../config';
 import type { UserEntity } from '../entities/user.entity';
 import { RefreshTokenRepository } from '../repositories/refresh-token.repository';
+import { SessionRepository } from '../repositories/session.repository';
+import { UNKNOWN_CLIENT, type ClientInfo } from '../utils/client-info';
 import { createRefreshToken } from '../utils/refresh-token';
 import { SIGNING_ALGORITHM, SigningKeyService } from './signing-key.service';
 
@@ -33,6 +35,7 @@ export class TokenService {
   constructor(
     private readonly signingKeys: SigningKeyService,
     private readonly refreshTokens: RefreshTokenRepository,
+    private readonly sessions: SessionRepository,
     @InjectConfig() config: AuthConfig,
   ) {
     this.accessTtlSeconds = config.ACCESS_TOKEN_TTL_SECONDS;
@@ -41,8 +44,25 @@ export class TokenService {
     this.audience = config.AUTH_AUDIENCE;
   }
 
-  /** Issues an access token and a refresh token in `familyId` (a new family for a login, the same for a refresh). */
-  async issuePair(manager: EntityManager, user: UserEntity, familyId: string, now = new Date()): Promise<TokenPair> {
+  /**
+   * Issues an access token and a refresh token in `familyId` (a new family for a login, the same for a refresh). The
+   * family is the session: created at login, its last use, address and user agent updated at every refresh.
+   */
+  async issuePair(
+    manager: EntityManager,
+    user: UserEntity,
+    familyId: string,
+    now = new Date(),
+    client: ClientInfo = UNKNOWN_CLIENT,
+  ): Promise<TokenPair> {
+    await this.sessions.touch(manager, {
+      id: familyId,
+      tenantId: user.tenantId,
+      userId: user.id,
+      at: now,
+      ip: client.ip ?? null,
+      userAgent: client.userAgent ?? null,
+    });
     const refresh = createRefreshToken(user.tenantId);
     await this.refreshTokens.insert(manager, {
       tenantId: user.tenantId,
@@ -51,14 +71,15 @@ export class TokenService {
       tokenHash: refresh.hash,
       expiresAt: new Date(now.getTime() + this.refreshTtlMs),
     });
-    const accessToken = await this.signAccessToken(user, now);
+    const accessToken = await this.signAccessToken(user, now, familyId);
     return { accessToken, refreshToken: refresh.token, expiresIn: this.accessTtlSeconds, tokenType: 'Bearer' };
   }
 
-  async signAccessToken(user: UserEntity, now = new Date()): Promise<string> {
+  /** `sessionId` becomes the `sid` claim: it lets the session list mark the caller's own session. */
+  async signAccessToken(user: UserEntity, now = new Date(), sessionId?: string): Promise<string> {
     const key = await this.signingKeys.signingKey(now);
     const issuedAt = Math.floor(now.getTime() / 1000);
-    return new SignJWT({ tid: user.tenantId, roles: rolesOf(user), email: user.email })
+    return new SignJWT({ tid: user.tenantId, roles: rolesOf(user), email: user.email, ...(sessionId ? { sid: sessionId } : {}) })
       .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: 'JWT' })
       .setSubject(user.id)
       .setIssuer(this.issuer)

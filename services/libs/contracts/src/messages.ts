@@ -94,6 +94,34 @@ export const Events = {
       anonymised: z.record(z.number().int().nonnegative()).default({}),
     }),
   ),
+  /**
+   * auth → auth: send one transactional e-mail over SMTP (written to the outbox in the transaction that created the
+   * token). `sealedToken` is the single-use token encrypted with auth's key, so the outbox, the broker and parked
+   * messages never hold a usable token; only auth's mail consumer opens it.
+   */
+  emailRequested: contract(
+    'auth.email.requested',
+    1,
+    'event',
+    z.object({
+      template: z.enum(['email_verification', 'password_reset', 'invitation']),
+      to: z.string().email().max(320),
+      sealedToken: z.string().min(1).max(1000),
+      expiresAt: z.string().datetime(),
+      /** Invitations: the role offered. */
+      role: z.string().max(32).optional(),
+    }),
+  ),
+  /**
+   * auth → auth: someone asked to reset the password of (envelope tenant, e-mail). Handled off the HTTP path, so the
+   * request answers the same, in the same time, whether or not the account exists.
+   */
+  passwordResetRequested: contract(
+    'auth.password_reset.requested',
+    1,
+    'event',
+    z.object({ email: z.string().email().max(320) }),
+  ),
 } as const;
 
 export const Commands = {

@@ -11,6 +11,8 @@ import { PermissionGuard } from './auth/permission.guard';
 import { AuditTrail, type AuditOutbox } from './audit/audit-trail';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitService } from './rate-limit/rate-limit.service';
+import { TenantLimitsReader } from './rate-limit/tenant-limits';
+import type Redis from 'ioredis';
 import type { KitConfig } from './config/base-config.schema';
 import { ROOT_LOGGER, SERVICE_CONFIG } from './config/service-config.module';
 import { DatabasePoolMetrics } from './database/database-pool.metrics';
@@ -46,12 +48,12 @@ export class ServiceKitModule {
       keyResolverProvider(options.auth?.keyResolver),
       accessTokenVerifierProvider,
       JwtAuthGuard,
-      // In this order: authenticate, take the request from its user's and tenant's budgets, check the permission.
+      // In this order: authenticate, take the request from its user's and tenant's budgets; then @RequirePermission's
+      // own guard (HTTP and bus) checks the permission.
       { provide: APP_GUARD, useExisting: JwtAuthGuard },
       RateLimitGuard,
       { provide: APP_GUARD, useExisting: RateLimitGuard },
       PermissionGuard,
-      { provide: APP_GUARD, useExisting: PermissionGuard },
     ];
     const exports: DynamicModule['exports'] = [
       SERVICE_KIT_OPTIONS,
@@ -59,6 +61,7 @@ export class ServiceKitModule {
       MetricsService,
       HealthService,
       AccessTokenVerifier,
+      PermissionGuard,
     ];
     const imports: DynamicModule['imports'] = [
       TerminusModule.forRoot({ errorLogStyle: 'json' }),
@@ -92,6 +95,8 @@ export class ServiceKitModule {
     if (options.redis) {
       providers.push(redisClientProvider, RedisLifecycle, CacheService);
       exports.push(REDIS, CacheService);
+      providers.push({ provide: TenantLimitsReader, inject: [REDIS], useFactory: (redis: Redis) => new TenantLimitsReader(redis) });
+      exports.push(TenantLimitsReader);
       if (options.rateLimit ?? true) {
         providers.push(RateLimitService);
         exports.push(RateLimitService);

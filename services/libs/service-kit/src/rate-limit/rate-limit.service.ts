@@ -43,7 +43,6 @@ const SCOPE_NAMES: Record<RateLimitDecision['scope'], string> = {
 export class RateLimitService {
   private readonly logger = new Logger(RateLimitService.name);
   private readonly limiter: RateLimiter;
-  readonly tenantLimits: TenantLimitsReader;
   private readonly limited: Counter<'scope'>;
   private readonly errors: Counter;
   private failing = false;
@@ -53,10 +52,10 @@ export class RateLimitService {
     @Inject(REDIS) redis: Redis,
     @Inject(SERVICE_CONFIG) private readonly config: KitConfig,
     metrics: MetricsService,
+    private readonly tenantLimits: TenantLimitsReader,
   ) {
     this.limits = effectiveRateLimits(config);
     this.limiter = new RateLimiter(redis);
-    this.tenantLimits = new TenantLimitsReader(redis);
     this.limited = new Counter({
       name: 'rate_limited_requests_total',
       help: 'Requests refused with 429, by the limit that refused them (ip, user, tenant)',
