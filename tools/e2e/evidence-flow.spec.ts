@@ -46,6 +46,7 @@ beforeAll(async () => {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       DATABASE_URL: database.appUrl,
       AMQP_URL: claims.amqpUrl,
+      REDIS_URL: process.env.RF_TEST_REDIS_URL,
       AUTH_JWKS_URL: claims.issuer.jwksUrl,
       STORAGE_LOCAL_DIR: storageDir,
     }),

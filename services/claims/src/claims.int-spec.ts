@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BusClient } from '@rallyforge/bus';
+import { BusClient, ParkedMessages } from '@rallyforge/bus';
 import { Events, type Envelope } from '@rallyforge/contracts';
 import { BusObserver } from '@rallyforge/tools/test/bus-observer';
 import { startClaimsHarness, type ClaimsHarness } from '../test/claims-harness';
@@ -282,10 +282,11 @@ describe('document.uploaded → evidence', () => {
     expect((events[0] as Envelope<{ evidenceCount: number }>).data.evidenceCount).toBe(2);
   });
 
+  // Veterans, who may upload: what refuses these is the claim's tenant and owner, not the permission.
   it.each([
-    ['from another tenant', () => ({ data: uploaded(), tenantId: GLOBEX, actor: { kind: 'user' as const, id: alice.userId, roles: [] } })],
-    ["for another veteran's claim", () => ({ data: uploaded({ ownerId: bob.userId }), tenantId: ACME, actor: { kind: 'user' as const, id: bob.userId, roles: [] } })],
-    ['sent by someone other than the owner', () => ({ data: uploaded(), tenantId: ACME, actor: { kind: 'user' as const, id: bob.userId, roles: [] } })],
+    ['from another tenant', () => ({ data: uploaded(), tenantId: GLOBEX, actor: { kind: 'user' as const, id: alice.userId, roles: ['veteran'] } })],
+    ["for another veteran's claim", () => ({ data: uploaded({ ownerId: bob.userId }), tenantId: ACME, actor: { kind: 'user' as const, id: bob.userId, roles: ['veteran'] } })],
+    ['sent by someone other than the owner', () => ({ data: uploaded(), tenantId: ACME, actor: { kind: 'user' as const, id: bob.userId, roles: ['veteran'] } })],
     ['for a claim that does not exist', () => ({ data: uploaded({ claimId: randomUUID() }), tenantId: ACME, actor: asAlice })],
   ])('refuses a document %s', async (_label, make) => {
     const { data, tenantId, actor } = make();
@@ -295,6 +296,23 @@ describe('document.uploaded → evidence', () => {
     expect(await evidenceRows(claim.id)).toHaveLength(before);
     const [{ count }] = await h.db.query(`SELECT count(*)::int AS count FROM claim_evidence WHERE document_id = $1`, [data.documentId]);
     expect(count).toBe(0);
+  });
+
+  it('parks, unhandled, a document.uploaded whose actor may not upload (no role, or a platform admin)', async () => {
+    const parkedMessages = await ParkedMessages.connect(h.amqpUrl);
+    try {
+      for (const roles of [[], ['platform_admin']]) {
+        const data = uploaded();
+        const sent = await documents.publishEvent(Events.documentUploaded, data, { tenantId: ACME, actor: { kind: 'user', id: alice.userId, roles } });
+        const parked = await eventuallyParked(parkedMessages, sent.id);
+        expect(parked).toMatchObject({ reason: 'rejected', attempts: 1, error: expect.stringContaining('documents:upload') });
+        const [{ count }] = await h.db.query(`SELECT count(*)::int AS count FROM claim_evidence WHERE document_id = $1`, [data.documentId]);
+        expect(count).toBe(0);
+        expect(await h.db.query(`SELECT 1 FROM bus_inbox WHERE message_id = $1`, [sent.id])).toHaveLength(0);
+      }
+    } finally {
+      await parkedMessages.close();
+    }
   });
 });
 
@@ -311,3 +329,13 @@ describe('operations', () => {
     expect(spec.components.schemas.CreateClaimDto?.properties?.type?.enum).toEqual(['disability_compensation', 'pension', 'education', 'health_care', 'other']);
   });
 });
+
+async function eventuallyParked(parked: ParkedMessages, messageId: string) {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const found = (await parked.list('claims')).find((m) => m.messageId === messageId);
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`message ${messageId} was not parked`);
+}

@@ -1,6 +1,6 @@
 import { baseConfigSchema } from '@rallyforge/service-kit';
 
-/** The claims service reads the common variables except REDIS_URL: it uses PostgreSQL and RabbitMQ only. */
-export const claimsConfigSchema = baseConfigSchema.omit({ REDIS_URL: true });
+/** The claims service reads the common variables: PostgreSQL, RabbitMQ, and Redis (the API rate limits). */
+export const claimsConfigSchema = baseConfigSchema;
 
 export type ClaimsConfig = ReturnType<typeof claimsConfigSchema.parse>;

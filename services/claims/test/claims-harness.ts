@@ -19,7 +19,7 @@ export interface ClaimsHarness {
   close(): Promise<void>;
 }
 
-export async function startClaimsHarness(label: string): Promise<ClaimsHarness> {
+export async function startClaimsHarness(label: string, env: Record<string, string> = {}): Promise<ClaimsHarness> {
   const database = await freshDatabase(label);
   const vhost = await freshVhost(label);
   const issuer = await TokenIssuer.start();
@@ -32,8 +32,10 @@ export async function startClaimsHarness(label: string): Promise<ClaimsHarness> 
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     DATABASE_URL: database.appUrl,
     AMQP_URL: vhost.url,
+    REDIS_URL: process.env.RF_TEST_REDIS_URL,
     AUTH_JWKS_URL: issuer.jwksUrl,
     SHUTDOWN_TIMEOUT_MS: '2000',
+    ...env,
   });
   const app = await startClaimsService(config, { handleSignals: false });
   const db = new DataSource(options);

@@ -4,8 +4,8 @@ import { DEFAULT_UPLOAD_MAX_BYTES, UPLOAD_MAX_BYTES_CEILING } from './documents.
 
 export const STORAGE_DRIVERS = ['local'] as const;
 
-/** The documents service's environment: the common variables (but Redis, unused) plus storage and upload settings. */
-export const documentsConfigSchema = baseConfigSchema.omit({ REDIS_URL: true }).extend({
+/** The documents service's environment: the common variables (Redis: rate limits, tenant limits) plus storage and upload settings. */
+export const documentsConfigSchema = baseConfigSchema.extend({
   /** Where document bytes go. Only `local` today; `s3` comes later. */
   STORAGE_DRIVER: envEnum(STORAGE_DRIVERS, 'local'),
   /** Root directory of the local driver (a persistent volume in Kubernetes). Created if missing. */

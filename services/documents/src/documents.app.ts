@@ -1,13 +1,13 @@
 import multipart from '@fastify/multipart';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { BusConnection } from '@rallyforge/bus';
+import { BusConnection, createBusServer } from '@rallyforge/bus';
 import { bootstrapService, type BootstrapServiceOptions } from '@rallyforge/service-kit';
 import { AppModule } from './app.module';
 import type { DocumentsConfig } from './config';
 import { DOCUMENTS_SERVICE_NAME, MULTIPART_LIMITS } from './documents.constants';
 
 /**
- * Starts the documents service (HTTP API and outbox relay; it consumes nothing from the bus).
+ * Starts the documents service (HTTP API, outbox relay, and a bus consumer for auth's GDPR and lifecycle messages).
  * Used by main.ts and by the integration tests, so both run the same wiring.
  */
 export function startDocumentsService(
@@ -19,10 +19,10 @@ export function startDocumentsService(
     module: AppModule,
     config,
     ...options,
-    // No consumer: the bus connection serves the outbox relay; its state is part of readiness.
+    // Same connection, service name and DataSource (inbox) as BusModule; its state is part of readiness.
     bus: (app) => {
       const connection = app.get(BusConnection);
-      return { isHealthy: () => connection.isHealthy() };
+      return { server: createBusServer(app), isHealthy: () => connection.isHealthy() };
     },
     configureApp: async (app) => {
       await app.register(multipart as unknown as Parameters<NestFastifyApplication['register']>[0], {

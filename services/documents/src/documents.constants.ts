@@ -16,15 +16,13 @@ export const MULTIPART_LIMITS = {
   headerPairs: 20,
 } as const;
 
-/** Roles that may read every document of their organisation; everyone else only their own. */
-export const ORGANISATION_ROLES: readonly string[] = ['representative', 'org_admin'];
-
 /** Stable error codes of this service (besides the kit's generic ones). */
 export const DocumentsErrorCode = {
   DOCUMENT_NOT_FOUND: 'DOCUMENT_NOT_FOUND',
   DOCUMENT_CONTENT_MISSING: 'DOCUMENT_CONTENT_MISSING',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  STORAGE_QUOTA_EXCEEDED: 'STORAGE_QUOTA_EXCEEDED',
   MULTIPART_REQUIRED: 'MULTIPART_REQUIRED',
   VALIDATION_FAILED: 'VALIDATION_FAILED',
 } as const;

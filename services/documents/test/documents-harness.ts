@@ -36,6 +36,7 @@ export async function startDocumentsHarness(label: string, env: Record<string, s
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     DATABASE_URL: database.appUrl,
     AMQP_URL: vhost.url,
+    REDIS_URL: process.env.RF_TEST_REDIS_URL,
     AUTH_JWKS_URL: issuer.jwksUrl,
     SHUTDOWN_TIMEOUT_MS: '2000',
     STORAGE_DRIVER: 'local',

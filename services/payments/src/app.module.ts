@@ -4,6 +4,7 @@ import { SERVICE_CONFIG, ServiceKitModule } from '@rallyforge/service-kit';
 import { DataSource } from 'typeorm';
 import type { PaymentsConfig } from './config';
 import { PaymentsController } from './controllers/payments.controller';
+import { UserDataBusController } from './controllers/user-data-bus.controller';
 import { PAYMENTS_ENTITIES } from './entities/payments-entities';
 import { PAYMENTS_MIGRATIONS } from './migrations/payments-migrations';
 import { SERVICE_NAME } from './payments.constants';
@@ -11,6 +12,8 @@ import { paymentProviderProvider } from './providers/payment-provider.factory';
 import { PaymentRepository } from './repositories/payment.repository';
 import { PlanRepository } from './repositories/plan.repository';
 import { PaymentsService } from './services/payments.service';
+import { PaymentsUserDataRepository } from './repositories/user-data.repository';
+import { PaymentsUserDataService } from './services/user-data.service';
 
 /** Payments keeps its state in PostgreSQL only (idempotency included), so it needs no Redis. */
 @Module({
@@ -19,13 +22,13 @@ import { PaymentsService } from './services/payments.service';
       name: SERVICE_NAME,
       database: { entities: PAYMENTS_ENTITIES, migrations: PAYMENTS_MIGRATIONS },
     }),
-    // Payments consumes nothing: the bus is the outbox relay publishing payment.succeeded.
+    // Outbox relay (payment.succeeded, user.data.erased) and consumer (GDPR and organisation lifecycle, from auth).
     BusModule.forRootAsync({
       inject: [SERVICE_CONFIG, DataSource],
       useFactory: (config: PaymentsConfig, dataSource: DataSource) => ({ service: SERVICE_NAME, url: config.AMQP_URL, dataSource }),
     }),
   ],
-  controllers: [PaymentsController],
-  providers: [PaymentsService, PaymentRepository, PlanRepository, paymentProviderProvider],
+  controllers: [PaymentsController, UserDataBusController],
+  providers: [PaymentsService, PaymentRepository, PlanRepository, paymentProviderProvider, PaymentsUserDataRepository, PaymentsUserDataService],
 })
 export class AppModule {}

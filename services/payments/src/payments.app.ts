@@ -1,12 +1,13 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { BusConnection } from '@rallyforge/bus';
+import { BusConnection, createBusServer } from '@rallyforge/bus';
 import { bootstrapService, type BootstrapServiceOptions } from '@rallyforge/service-kit';
 import { AppModule } from './app.module';
 import type { PaymentsConfig } from './config';
 import { SERVICE_NAME } from './payments.constants';
 
 /**
- * Starts the payments service: HTTP API and the outbox relay (no bus consumer). Used by main.ts and by the
+ * Starts the payments service: HTTP API, the outbox relay and the bus consumer (GDPR and organisation lifecycle
+ * commands and events from auth, in inbox transactions). Used by main.ts and by the
  * integration tests, so both run the same wiring.
  */
 export function startPaymentsService(
@@ -18,10 +19,10 @@ export function startPaymentsService(
     module: AppModule,
     config,
     ...options,
-    // Payments consumes nothing: no BusServer, only the connection's health (the outbox relay publishes on it).
+    // Same connection, service name and DataSource (inbox) as BusModule.
     bus: (app) => {
       const connection = app.get(BusConnection);
-      return { isHealthy: () => connection.isHealthy() };
+      return { server: createBusServer(app), isHealthy: () => connection.isHealthy() };
     },
   });
 }

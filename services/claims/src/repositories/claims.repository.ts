@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Events, type Actor } from '@rallyforge/contracts';
+import { AuditAction, Events, type Actor } from '@rallyforge/contracts';
 import { OutboxPublisher } from '@rallyforge/bus';
+import { AuditTrail, type AuthUser } from '@rallyforge/service-kit';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { ClaimStatus, ClaimType } from '../claims.constants';
 import type { ClaimScope } from '../utils/claim-access';
@@ -82,6 +83,7 @@ export class ClaimsRepository {
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: OutboxPublisher,
+    private readonly audit: AuditTrail,
   ) {}
 
   private read<T>(tenantId: string, name: string, text: string, values: unknown[]): Promise<T[]> {
@@ -103,7 +105,54 @@ export class ClaimsRepository {
         { claimId: created.id, ownerId: created.ownerId, title: created.title, type: created.type, status: created.status },
         { tenantId: claim.tenantId, actor },
       );
+      await this.audit.record(manager, {
+        tenantId: claim.tenantId,
+        actor,
+        action: AuditAction.claimCreated,
+        target: { type: 'claim', id: created.id },
+        result: 'success',
+        details: { type: created.type },
+      });
       return created;
+    });
+  }
+
+  /**
+   * Moves a claim in scope to `next` when `allowed(current)` says so, with its audit entry, in one transaction
+   * (the row is locked, so concurrent changes apply in order). Undefined when the claim is not in scope; the
+   * current status when the transition is refused (nothing changed).
+   */
+  async changeStatus(
+    scope: ClaimScope,
+    id: string,
+    next: ClaimStatus,
+    allowed: (current: ClaimStatus) => boolean,
+    user: AuthUser,
+  ): Promise<{ claim: ClaimRecord; changed: boolean } | undefined> {
+    return inTenantTransaction(this.dataSource, scope.tenantId, async (manager) => {
+      const params: unknown[] = [id, scope.tenantId];
+      let where = 'id = $1 AND tenant_id = $2';
+      if (scope.ownerId !== undefined) {
+        params.push(scope.ownerId);
+        where += ' AND owner_id = $3';
+      }
+      const found: ClaimRow[] = await manager.query(`SELECT ${CLAIM_COLUMNS} FROM claims WHERE ${where} FOR UPDATE`, params);
+      const current = found[0];
+      if (!current) return undefined;
+      if (!allowed(current.status)) return { claim: toClaimRecord(current), changed: false };
+      const [rows] = (await manager.query(
+        `UPDATE claims SET status = $3, updated_at = now() WHERE id = $1 AND tenant_id = $2 RETURNING ${CLAIM_COLUMNS}`,
+        [id, scope.tenantId, next],
+      )) as [ClaimRow[], number];
+      await this.audit.record(manager, {
+        tenantId: scope.tenantId,
+        actor: user,
+        action: AuditAction.claimStatusChanged,
+        target: { type: 'claim', id },
+        result: 'success',
+        details: { from: current.status, to: next },
+      });
+      return { claim: toClaimRecord(rows[0]!), changed: true };
     });
   }
 

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppError, forbidden, type AuthUser } from '@rallyforge/service-kit';
-import { ClaimsErrorCode, INITIAL_CLAIM_STATUS, LIST_DEFAULT_LIMIT } from '../claims.constants';
+import { CLAIM_STATUS_TRANSITIONS, ClaimsErrorCode, INITIAL_CLAIM_STATUS, LIST_DEFAULT_LIMIT } from '../claims.constants';
 import { ClaimsMessages } from '../claims.messages';
 import type { ClaimDto, ClaimPageDto } from '../dtos/claim.dto';
+import type { ChangeClaimStatusDto } from '../dtos/change-claim-status.dto';
 import type { CreateClaimDto } from '../dtos/create-claim.dto';
 import type { ListClaimsQueryDto } from '../dtos/list-claims-query.dto';
 import { ClaimsRepository } from '../repositories/claims.repository';
-import { canFileClaims, claimScopeFor } from '../utils/claim-access';
+import { canChangeClaimStatus, canFileClaims, claimScopeFor } from '../utils/claim-access';
 import { ClaimCursorCodec, type ClaimCursor } from '../utils/claim-cursor';
 import { toClaimDto, toClaimSummaryDto } from './claim-mapper';
 
@@ -56,6 +57,31 @@ export class ClaimsService {
     const found = await this.claims.findWithEvidence(scope, id);
     if (!found) throw claimNotFound();
     return toClaimDto(found.claim, found.evidence);
+  }
+
+  /**
+   * Moves a claim of the caller's organisation to `dto.status` along CLAIM_STATUS_TRANSITIONS (409 otherwise);
+   * the change and its audit entry commit together. Another organisation's claim is a 404 like a missing one.
+   */
+  async changeStatus(user: AuthUser, id: string, dto: ChangeClaimStatusDto): Promise<ClaimDto> {
+    if (!canChangeClaimStatus(user)) throw forbidden('Only representatives and org admins can change the status of a claim');
+    const result = await this.claims.changeStatus(
+      claimScopeFor(user),
+      id,
+      dto.status,
+      (current) => CLAIM_STATUS_TRANSITIONS[current].includes(dto.status),
+      user,
+    );
+    if (!result) throw claimNotFound();
+    if (!result.changed) {
+      const from = result.claim.status;
+      throw new AppError(
+        409,
+        ClaimsErrorCode.CLAIM_STATUS_TRANSITION_INVALID,
+        ClaimsMessages.statusTransitionInvalid(from, dto.status, CLAIM_STATUS_TRANSITIONS[from]),
+      );
+    }
+    return this.get(user, id);
   }
 }
 

@@ -1,9 +1,11 @@
+import { dataScopeOf, rolesHavePermission } from '@rallyforge/contracts';
 import type { AuthUser } from '@rallyforge/service-kit';
-import { FILING_ROLES, ORGANISATION_ROLES } from '../claims.constants';
 
 /**
- * Which claims a caller may see: always only their organisation's (tenant from the verified token), and for
- * anyone without an organisation role only their own. Repositories turn this into WHERE clauses.
+ * Which claims a caller may see: always only their organisation's (tenant from the verified token), the whole
+ * organisation's for representatives and org admins, only their own for everyone else (dataScopeOf in
+ * @rallyforge/contracts). Whether they may act at all is the permission guard's job (PERMISSIONS); repositories
+ * turn the scope into WHERE clauses.
  */
 export interface ClaimScope {
   tenantId: string;
@@ -12,10 +14,15 @@ export interface ClaimScope {
 }
 
 export function claimScopeFor(user: AuthUser): ClaimScope {
-  const organisationWide = user.roles.some((role) => ORGANISATION_ROLES.includes(role));
-  return organisationWide ? { tenantId: user.tenantId } : { tenantId: user.tenantId, ownerId: user.userId };
+  return dataScopeOf(user.roles) === 'organisation' ? { tenantId: user.tenantId } : { tenantId: user.tenantId, ownerId: user.userId };
 }
 
+/** Service-level check (the guard checked the same permission over HTTP): may this caller file a claim? */
 export function canFileClaims(user: AuthUser): boolean {
-  return user.roles.some((role) => FILING_ROLES.includes(role));
+  return rolesHavePermission(user.roles, 'claims:create');
+}
+
+/** May this caller move claims of their organisation through their lifecycle? */
+export function canChangeClaimStatus(user: AuthUser): boolean {
+  return rolesHavePermission(user.roles, 'claims:update-status');
 }

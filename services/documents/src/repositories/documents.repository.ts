@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Events, type Actor } from '@rallyforge/contracts';
+import { AuditAction, Events, type Actor } from '@rallyforge/contracts';
 import { OutboxPublisher } from '@rallyforge/bus';
+import { AuditTrail } from '@rallyforge/service-kit';
 import { DataSource } from 'typeorm';
 import { inTenantTransaction } from './tenant-transaction';
 
@@ -50,11 +51,24 @@ export class DocumentsRepository {
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: OutboxPublisher,
+    private readonly audit: AuditTrail,
   ) {}
 
-  /** Inserts the metadata and its `document.uploaded` event in one transaction. */
-  async create(document: NewDocument, actor: Actor): Promise<DocumentRecord> {
+  /**
+   * Inserts the metadata, its `document.uploaded` event and its audit entry in one transaction. With a storage
+   * limit, the tenant's uploads are serialised (a transaction-scoped advisory lock on the tenant) and nothing is
+   * inserted when the new document would take the tenant's total over it: undefined is returned.
+   */
+  async create(document: NewDocument, actor: Actor, options: { storageLimitBytes?: number } = {}): Promise<DocumentRecord | undefined> {
     return inTenantTransaction(this.dataSource, document.tenantId, async (manager) => {
+      if (options.storageLimitBytes !== undefined) {
+        await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('documents-storage:' || $1, 0))`, [document.tenantId]);
+        const [{ used }]: Array<{ used: string }> = await manager.query(
+          `SELECT COALESCE(sum(size_bytes), 0) AS used FROM documents WHERE tenant_id = $1`,
+          [document.tenantId],
+        );
+        if (Number(used) + document.sizeBytes > options.storageLimitBytes) return undefined;
+      }
       const rows: DocumentRow[] = await manager.query(
         `INSERT INTO documents (id, tenant_id, owner_id, claim_id, filename, content_type, size_bytes, sha256, storage_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
@@ -85,6 +99,14 @@ export class DocumentsRepository {
         },
         { tenantId: created.tenantId, actor },
       );
+      await this.audit.record(manager, {
+        tenantId: created.tenantId,
+        actor,
+        action: AuditAction.documentUploaded,
+        target: { type: 'document', id: created.id },
+        result: 'success',
+        details: { claimId: created.claimId, contentType: created.contentType, sizeBytes: created.sizeBytes },
+      });
       return created;
     });
   }

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream';
 import { Inject, Injectable, Logger, StreamableFile } from '@nestjs/common';
 import type { MultipartFile } from '@fastify/multipart';
-import { AppError, InjectConfig, type AuthUser } from '@rallyforge/service-kit';
+import { dataScopeOf, AuditAction } from '@rallyforge/contracts';
+import { AppError, AuditTrail, InjectConfig, TenantLimitsReader, type AuthUser } from '@rallyforge/service-kit';
 import type { DocumentsConfig } from '../config';
 import { ContentSniffer, ContentTooLargeError, UnsupportedContentError } from '../content/content-sniffer';
 import { attachmentDisposition, sanitizeFilename } from '../content/filename';
-import { DocumentsErrorCode, ORGANISATION_ROLES, UPLOAD_CLAIM_ID_FIELD, UPLOAD_FILE_FIELD } from '../documents.constants';
+import { DocumentsErrorCode, UPLOAD_CLAIM_ID_FIELD, UPLOAD_FILE_FIELD } from '../documents.constants';
 import { DocumentsMessages } from '../documents.messages';
 import type { DocumentDto, UploadForm } from '../dtos/document.dto';
 import { DocumentsRepository, type DocumentRecord, type DocumentScope } from '../repositories/documents.repository';
@@ -28,7 +29,7 @@ export const documentNotFound = (): AppError =>
 
 /** Which documents a caller may read: their organisation's, and only their own unless they have an organisation role. */
 export function documentScopeFor(user: AuthUser): DocumentScope {
-  return user.roles.some((role) => ORGANISATION_ROLES.includes(role))
+  return dataScopeOf(user.roles) === 'organisation'
     ? { tenantId: user.tenantId }
     : { tenantId: user.tenantId, ownerId: user.userId };
 }
@@ -51,6 +52,8 @@ export class DocumentsService {
     private readonly documents: DocumentsRepository,
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
     @InjectConfig() private readonly config: DocumentsConfig,
+    private readonly tenantLimits: TenantLimitsReader,
+    private readonly audit: AuditTrail,
   ) {}
 
   /**
@@ -81,6 +84,7 @@ export class DocumentsService {
     }
 
     try {
+      const { documentStorageBytes } = await this.tenantLimits.read(user.tenantId);
       const document = await this.documents.create(
         {
           id: randomUUID(),
@@ -94,7 +98,11 @@ export class DocumentsService {
           storageKey: stored.key,
         },
         { kind: 'user', id: user.userId, roles: [...user.roles] },
+        { storageLimitBytes: documentStorageBytes },
       );
+      if (!document) {
+        throw new AppError(413, DocumentsErrorCode.STORAGE_QUOTA_EXCEEDED, DocumentsMessages.storageQuotaExceeded(documentStorageBytes!));
+      }
       this.logger.log({ documentId: document.id, claimId, sizeBytes: document.sizeBytes, contentType: document.contentType }, DocumentsMessages.documentStored);
       return toDocumentDto(document);
     } catch (error) {
@@ -112,6 +120,13 @@ export class DocumentsService {
   /** The content of a document the caller may read, as an attachment of its sniffed type. */
   async openContent(user: AuthUser, id: string): Promise<StreamableFile> {
     const document = await this.findReadable(user, id);
+    await this.audit.recordNow({
+      tenantId: user.tenantId,
+      actor: user,
+      action: AuditAction.documentDownloaded,
+      target: { type: 'document', id: document.id },
+      result: 'success',
+    });
     let stream;
     try {
       stream = await this.storage.get(document.storageKey);
