@@ -1,4 +1,4 @@
-import { Controller, parseRequestKey, type Reconciler, type ReconcileResult, type Request, requestKey } from './controller';
+import { ABORTED_RECONCILE_WAIT_MS, Controller, parseRequestKey, type Reconciler, type ReconcileResult, type Request, requestKey } from './controller';
 import { ControllerMetrics } from './metrics';
 import { FakeClock, flushMicrotasks } from './testing/fake-clock';
 
@@ -153,6 +153,21 @@ describe('Controller', () => {
     await clock.advance(30_000);
     expect(await stopping).toBe(false);
     expect(call.signal.aborted).toBe(true);
+  });
+
+  it('stops without a reconcile that ignores its abort signal, a short while after aborting it', async () => {
+    const { clock, reconciler, controller } = setup();
+    controller.start();
+    controller.enqueue({ name: 'stuck' });
+    await flushMicrotasks();
+    let stopped: boolean | undefined;
+    const stopping = controller.stop(30_000).then((finished) => (stopped = finished));
+    await clock.advance(30_000);
+    expect(reconciler.calls[0]!.signal.aborted).toBe(true);
+    expect(stopped).toBeUndefined();
+    await clock.advance(ABORTED_RECONCILE_WAIT_MS);
+    await stopping;
+    expect(stopped).toBe(false);
   });
 
   it('rejects a non-positive worker count', () => {

@@ -5,6 +5,9 @@ import type { RateLimiter } from './rate-limiter';
 import { defaultControllerRateLimiter } from './rate-limiter';
 import { WorkQueue } from './work-queue';
 
+/** How long reconciles still running at the end of the graceful shutdown get to return once aborted. */
+export const ABORTED_RECONCILE_WAIT_MS = 5_000;
+
 /** What to reconcile: the name (and namespace) of one object of the controller's kind. */
 export interface Request {
   namespace?: string;
@@ -121,7 +124,21 @@ export class Controller {
         controller: this.name,
       });
       this.hardStop.abort(new Error(`controller ${this.name} is stopping`));
-      await this.running;
+      // A reconcile that ignores its signal must not hold the process forever (controller-runtime also returns
+      // after its grace period): give the aborted ones a short while, then stop without them.
+      let abandon: ReturnType<Clock['setTimeout']> | undefined;
+      const returned = await Promise.race([
+        this.running.then(() => true),
+        new Promise<boolean>((resolve) => {
+          abandon = this.clock.setTimeout(() => resolve(false), ABORTED_RECONCILE_WAIT_MS);
+        }),
+      ]);
+      if (abandon) this.clock.clearTimeout(abandon);
+      if (!returned) {
+        this.logger.error(`Controller ${this.name}: aborted reconciles did not return within ${ABORTED_RECONCILE_WAIT_MS} ms; stopping without them`, {
+          controller: this.name,
+        });
+      }
     }
     this.logger.info(`Stopped controller ${this.name}`, { controller: this.name });
     return finished;

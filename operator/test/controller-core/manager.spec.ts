@@ -22,7 +22,9 @@ describe('Manager against a real kube-apiserver', () => {
   }, CLUSTER_TIMEOUT_MS);
 
   const started: Array<{ abort: AbortController; running: Promise<void> }> = [];
+  const afterCleanup: Array<() => void> = [];
   afterEach(async () => {
+    for (const step of afterCleanup.splice(0)) step();
     // Whatever a failed test left running stops before the namespace goes.
     const left = started.splice(0);
     for (const operator of left) operator.abort.abort();
@@ -141,8 +143,11 @@ describe('Manager against a real kube-apiserver', () => {
     let unblock!: () => void;
     const block = new Promise<void>((resolve) => (unblock = resolve));
     const operator = mirrorOperator('solo', 'graceful', { leaderElection: false, block });
+    // Unblocked whatever happens, so a failure below cannot leave the reconcile (and afterEach) waiting forever.
+    afterCleanup.push(unblock);
     await configMaps.create(primary('slow', 'graceful'));
-    await eventually(() => operator.reconciled.includes('slow'), 10_000, 'the reconcile to start');
+    // Generous: the first sync of a fresh namespace's informers is slow when the whole suite shares two cores.
+    await eventually(() => operator.reconciled.includes('slow'), 30_000, 'the reconcile to start');
 
     let stopped = false;
     operator.abort.abort();

@@ -62,6 +62,15 @@ export function rabbitPasswordMatches(passwordHash: string | undefined, algorith
   return equal(computed, raw.subarray(4));
 }
 
+/**
+ * The runtime role's password, derived from the owner's (the one the tenant's Secret keeps per database): one
+ * secret to store and rotate, and knowing the runtime password reveals nothing of the owner's. The other way round
+ * grants nothing new, as the owner may do everything the runtime role may.
+ */
+export function runtimeRolePassword(ownerPassword: string): string {
+  return createHmac('sha256', ownerPassword).update('rallyforge:postgres-runtime-role').digest('base64url');
+}
+
 /** How Redis lists an ACL user's password (`ACL GETUSER` → passwords): hex SHA-256. */
 export function redisPasswordHash(password: string): string {
   return createHash('sha256').update(password, 'utf8').digest('hex');

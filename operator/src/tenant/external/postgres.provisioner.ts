@@ -4,9 +4,9 @@ import { DATA_SERVICES, type DataService, type TenantPasswords } from '../creden
 import type { ExternalLayer, TenantTarget } from '../layers';
 import { abortable, SharedCheck } from './abort';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './external-systems.config';
-import { postgresPasswordMatches, scramSha256Verifier } from './password-verifiers';
+import { postgresPasswordMatches, runtimeRolePassword, scramSha256Verifier } from './password-verifiers';
 import { describeCause, ProvisionError } from './provision-error';
-import { databaseUrlKey, tenantDatabaseName } from './tenant-names';
+import { databaseUrlKey, migrationDatabaseUrlKey, tenantDatabaseRoles } from './tenant-names';
 
 export interface PostgresProvisionerOptions {
   /** postgres://admin:password@host:port/postgres (see ExternalSystemsConfig). */
@@ -42,58 +42,110 @@ interface Finding {
   repair: string[];
 }
 
-interface ObservedDatabase {
+/** One data service's database of a dedicated tenant, with its two login roles and their passwords. */
+interface TenantDatabase {
+  service: DataService;
+  database: string;
+  owner: string;
+  app: string;
+  ownerPassword: string;
+  appPassword: string;
+}
+
+interface ObservedRole {
   name: string;
-  role_exists: boolean;
+  exists: boolean;
   rolcanlogin: boolean | null;
   rolsuper: boolean | null;
   rolcreatedb: boolean | null;
   rolcreaterole: boolean | null;
   rolreplication: boolean | null;
   rolbypassrls: boolean | null;
+  rolinherit: boolean | null;
   rolconnlimit: number | null;
   valid_forever: boolean | null;
-  db_exists: boolean;
-  db_owner: string | null;
-  datallowconn: boolean | null;
-  acl: Array<{ grantee: string | null; privilege: string }> | null;
   memberships: Array<{ role: string; member: string }>;
   foreign_grants: string[];
 }
 
-// One round trip observes every database and role of a tenant: its attributes, the database's effective ACL
-// (NULL datacl means the defaults, where PUBLIC may connect) and role memberships in either direction (a tenant
-// role granted to another role would let that role in), and grants to the tenant role on any other database.
-// Memberships held by the admin itself are the admin's
-// own business (PostgreSQL 16 grants them to a non-superuser creator).
-const OBSERVE_SQL = `
+interface ObservedDatabase {
+  name: string;
+  exists: boolean;
+  owner: string | null;
+  datallowconn: boolean | null;
+  acl: Array<{ grantee: string | null; privilege: string }> | null;
+}
+
+interface ObservedSchema {
+  schema_owner: string | null;
+  app_usage: boolean;
+  app_create: boolean;
+  tables_missing: string[];
+  sequences_missing: string[];
+  default_grants: boolean;
+  app_owns: string[];
+}
+
+/** What the runtime role may do on every table and sequence the owner creates (as tools/infra/postgres.ts). */
+const APP_TABLE_PRIVILEGES = 'SELECT, INSERT, UPDATE, DELETE';
+const APP_SEQUENCE_PRIVILEGES = 'USAGE, SELECT';
+
+// One round trip observes every role of a tenant: attributes, role memberships in either direction (a tenant role
+// granted to another role would let that role in) and grants on any database but its own. Memberships held by the
+// admin itself are the admin's own business (PostgreSQL 16 grants them to a non-superuser creator).
+const ROLES_SQL = `
 select n.name,
-       r.oid is not null as role_exists,
-       r.rolcanlogin, r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolreplication, r.rolbypassrls, r.rolconnlimit,
-       (r.rolvaliduntil is null or r.rolvaliduntil = 'infinity') as valid_forever,
-       d.oid is not null as db_exists,
-       pg_get_userbyid(d.datdba) as db_owner,
-       d.datallowconn,
-       (select json_agg(json_build_object(
-                 'grantee', case when a.grantee = 0 then null else pg_get_userbyid(a.grantee) end,
-                 'privilege', a.privilege_type))
-          from aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a) as acl,
+       r.oid is not null as exists,
+       r.rolcanlogin, r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolreplication, r.rolbypassrls, r.rolinherit,
+       r.rolconnlimit, (r.rolvaliduntil is null or r.rolvaliduntil = 'infinity') as valid_forever,
        coalesce((select json_agg(json_build_object('role', pg_get_userbyid(m.roleid), 'member', pg_get_userbyid(m.member)))
                    from pg_auth_members m
                   where (m.roleid = r.oid or m.member = r.oid)
                     and m.member <> (select oid from pg_roles where rolname = current_user)), '[]'::json) as memberships,
        coalesce((select json_agg(distinct o.datname)
                    from pg_database o, aclexplode(o.datacl) g
-                  where g.grantee = r.oid and o.datname <> n.name), '[]'::json) as foreign_grants
+                  where g.grantee = r.oid and o.datname <> n.own), '[]'::json) as foreign_grants
+  from unnest($1::text[], $2::text[]) as n(name, own)
+  left join pg_roles r on r.rolname = n.name`;
+
+// The databases, with their effective ACL (a NULL datacl means the defaults, where PUBLIC may connect).
+const DATABASES_SQL = `
+select n.name, d.oid is not null as exists, pg_get_userbyid(d.datdba) as owner, d.datallowconn,
+       (select json_agg(json_build_object(
+                 'grantee', case when a.grantee = 0 then null else pg_get_userbyid(a.grantee) end,
+                 'privilege', a.privilege_type))
+          from aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a) as acl
   from unnest($1::text[]) as n(name)
-  left join pg_roles r on r.rolname = n.name
   left join pg_database d on d.datname = n.name`;
 
-// Run as the tenant: what it can do in its own database and which other databases it could open.
+// Inside one tenant database ($1 owner, $2 runtime role): the public schema is the owner's, the runtime role may use
+// it but not create in it, has DML on every table and sequence (now, and through default privileges later) and owns
+// nothing. Readable by the admin and by the runtime role itself.
+const SCHEMA_SQL = `
+select (select pg_get_userbyid(nspowner) from pg_namespace where nspname = 'public') as schema_owner,
+       has_schema_privilege($2, 'public', 'USAGE') as app_usage,
+       has_schema_privilege($2, 'public', 'CREATE') as app_create,
+       coalesce((select json_agg(c.relname order by c.relname)
+                   from pg_class c join pg_namespace s on s.oid = c.relnamespace
+                  where s.nspname = 'public' and c.relkind in ('r', 'p')
+                    and not (has_table_privilege($2, c.oid, 'SELECT') and has_table_privilege($2, c.oid, 'INSERT')
+                             and has_table_privilege($2, c.oid, 'UPDATE') and has_table_privilege($2, c.oid, 'DELETE'))), '[]'::json) as tables_missing,
+       coalesce((select json_agg(c.relname order by c.relname)
+                   from pg_class c join pg_namespace s on s.oid = c.relnamespace
+                  where s.nspname = 'public' and c.relkind = 'S'
+                    -- CASE, not AND: the planner may test the privilege first, and on a table it raises an error.
+                    and case when c.relkind = 'S' then not has_sequence_privilege($2, c.oid, 'USAGE') else false end), '[]'::json) as sequences_missing,
+       exists (select 1 from pg_default_acl d, aclexplode(d.defaclacl) a
+                where d.defaclrole = (select oid from pg_roles where rolname = $1)
+                  and d.defaclnamespace = (select oid from pg_namespace where nspname = 'public')
+                  and d.defaclobjtype = 'r' and a.grantee = (select oid from pg_roles where rolname = $2)
+                  and a.privilege_type = 'DELETE') as default_grants,
+       coalesce((select json_agg(c.relname) from pg_class c
+                  where c.relowner = (select oid from pg_roles where rolname = $2)), '[]'::json) as app_owns`;
+
+// Run as a tenant role: what it can do in its own database and which other databases it could open.
 const TENANT_PROBE_SQL = `
-select current_user as role,
-       has_schema_privilege('public', 'CREATE') as can_create,
-       has_database_privilege(current_database(), 'TEMPORARY') as can_temp,
+select has_schema_privilege('public', 'CREATE') as can_create,
        array(select datname::text from pg_database
               where datallowconn and datname <> current_database() and has_database_privilege(datname, 'CONNECT')
               order by datname) as reachable`;
@@ -112,12 +164,14 @@ select n.nspname as schema, c.relname as table, c.relrowsecurity as enabled, c.r
 const ident = (name: string) => escapeIdentifier(name);
 
 /**
- * PostgreSQL for one tenant. Dedicated tier: a database per data service (`rf_<id>_<service>`) owned by a login
- * role of the same name that can reach nothing else. Shared tier: nothing per tenant; the platform's databases
- * must enforce Row-Level Security on every table with a `tenant_id`.
+ * PostgreSQL for one tenant. Dedicated tier: a database per data service (`rf_<id>_<service>`) with the two login
+ * roles the platform's databases have (docs/adr/0005-row-level-security.md): its owner `rf_<id>_<service>`
+ * (migrations; BYPASSRLS so data migrations see every row) and the runtime role `rf_<id>_<service>_app` (the
+ * service: DML only, owns nothing, NOBYPASSRLS), neither able to reach anything else. Shared tier: nothing per
+ * tenant; the platform's databases must enforce Row-Level Security on every table with a `tenant_id`.
  *
- * Level-based: every call observes the catalog in one query and changes only what differs, so the periodic resync
- * of an untouched tenant issues no writes and repairs whatever someone changed by hand.
+ * Level-based: every call observes the catalog and changes only what differs, so the periodic resync of an
+ * untouched tenant issues no writes and repairs whatever someone changed by hand.
  */
 export class PostgresProvisioner implements ExternalLayer {
   readonly condition = 'Database' as const;
@@ -156,25 +210,29 @@ export class PostgresProvisioner implements ExternalLayer {
 
   async ensure(target: TenantTarget, passwords: TenantPasswords, signal?: AbortSignal): Promise<Record<string, string>> {
     if (target.tier === 'shared') return {};
-    const roles = this.databases(target.tenantId);
-    const wanted = requirePasswords(target, passwords);
+    const databases = tenantDatabases(target, passwords);
     await this.withAdmin('provisioning the tenant databases', signal, async (client) => {
       // Converge: creating a role or a database reveals what to fix next (a new database's default ACL).
       for (let pass = 0; pass < 3; pass += 1) {
-        const findings = await this.observe(client, roles, wanted, target.suspended, 'ensure', signal);
+        const findings = await this.observe(client, databases, target.suspended, 'ensure', signal);
         if (!findings.length) break;
-        for (const finding of findings) {
-          for (const statement of finding.repair) {
-            signal?.throwIfAborted();
-            await this.execRepair(client, statement);
-          }
-          this.logger.info('Repaired PostgreSQL state', { tenant: target.tenantId, reason: finding.reason, detail: finding.detail });
-        }
+        await this.repair(client, findings, target, signal);
       }
-      if (target.suspended) await this.terminateSessions(client, roles);
+      if (target.suspended) await this.terminateSessions(client, roleNames(databases));
     });
+    // Inside each database (schema, table grants, default privileges), as the admin connected to it.
+    for (const db of databases) {
+      signal?.throwIfAborted();
+      await this.inDatabase(db.database, 'provisioning the schema privileges', signal, async (client) => {
+        const findings = schemaFindings(db, (await client.query<ObservedSchema>(SCHEMA_SQL, [db.owner, db.app])).rows[0]!);
+        if (findings.length) await this.repair(client, [{ ...findings[0]!, repair: schemaRepair(db) }], target, signal);
+      });
+    }
     return Object.fromEntries(
-      DATA_SERVICES.map((service) => [databaseUrlKey(service), this.tenantUrl(service, target.tenantId, wanted[service])]),
+      databases.flatMap((db) => [
+        [databaseUrlKey(db.service), this.tenantUrl(db.database, db.app, db.appPassword)],
+        [migrationDatabaseUrlKey(db.service), this.tenantUrl(db.database, db.owner, db.ownerPassword)],
+      ]),
     );
   }
 
@@ -183,19 +241,18 @@ export class PostgresProvisioner implements ExternalLayer {
       await this.sharedCheck.run(() => this.verifyPlatformRls(), signal);
       return;
     }
-    const roles = this.databases(target.tenantId);
-    const wanted = requirePasswords(target, passwords);
+    const databases = tenantDatabases(target, passwords);
     const findings = await this.withAdmin('checking the tenant databases', signal, (client) =>
-      this.observe(client, roles, wanted, target.suspended, 'verify', signal),
+      this.observe(client, databases, target.suspended, 'verify', signal),
     );
     if (findings.length) throw findingsError(findings);
     if (target.suspended) return; // the observation proved every login is disabled
-    await abortable(Promise.all(DATA_SERVICES.map((service) => this.probeAsTenant(target.tenantId, service, wanted[service]))), signal);
+    await abortable(Promise.all(databases.flatMap((db) => [this.probeAsTenant(db, 'owner'), this.probeAsTenant(db, 'app')])), signal);
   }
 
   async retain(target: TenantTarget, signal?: AbortSignal): Promise<void> {
     if (target.tier === 'shared') return; // the platform's rows stay; auth locks the organisation
-    const roles = this.databases(target.tenantId);
+    const roles = roleNames(this.names(target.tenantId));
     await this.withAdmin('disabling the tenant logins', signal, async (client) => {
       const { rows } = await client.query<{ rolname: string }>(
         'select rolname from pg_roles where rolname = any($1::text[]) and rolcanlogin',
@@ -212,31 +269,31 @@ export class PostgresProvisioner implements ExternalLayer {
 
   async remove(target: TenantTarget, signal?: AbortSignal): Promise<void> {
     if (target.tier === 'shared') return; // rows in the platform's databases are auth's to delete (bus deprovisioning)
-    const roles = this.databases(target.tenantId);
+    const names = this.names(target.tenantId);
     await this.withAdmin('removing the tenant databases', signal, async (client) => {
-      for (const name of roles) {
+      for (const { database, app, owner } of names) {
         signal?.throwIfAborted();
-        await client.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
-        await this.dropRole(client, name);
+        await client.query(`DROP DATABASE IF EXISTS ${ident(database)} WITH (FORCE)`);
+        await this.dropRole(client, app);
+        await this.dropRole(client, owner);
       }
     });
-    this.logger.info('Removed PostgreSQL databases and roles', { tenant: target.tenantId, databases: roles });
+    this.logger.info('Removed PostgreSQL databases and roles', { tenant: target.tenantId, databases: names.map((n) => n.database) });
   }
 
   async close(): Promise<void> {
     await this.pool.end();
   }
 
-  private databases(tenantId: string): string[] {
-    return DATA_SERVICES.map((service) => tenantDatabaseName(tenantId, service));
+  private names(tenantId: string): Array<{ database: string; owner: string; app: string }> {
+    return DATA_SERVICES.map((service) => tenantDatabaseRoles(tenantId, service));
   }
 
-  private tenantUrl(service: DataService, tenantId: string, password: string): string {
+  private tenantUrl(database: string, role: string, password: string): string {
     const url = new URL(this.options.tenantUrl);
-    const name = tenantDatabaseName(tenantId, service);
-    url.username = name;
+    url.username = role;
     url.password = encodeURIComponent(password);
-    url.pathname = `/${name}`;
+    url.pathname = `/${database}`;
     return url.toString();
   }
 
@@ -264,22 +321,54 @@ export class PostgresProvisioner implements ExternalLayer {
     return abortable(task, signal);
   }
 
+  /** Runs `work` as the admin connected to one tenant database (schema-level grants are per database). */
+  private async inDatabase(database: string, what: string, signal: AbortSignal | undefined, work: (client: Client) => Promise<void>): Promise<void> {
+    const task = (async () => {
+      const client = new Client(this.clientConfig(database));
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        await work(client);
+      } catch (error) {
+        if (error instanceof ProvisionError || signal?.aborted) throw error;
+        throw this.adminError(error, `${what} of ${database}`);
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    })();
+    return abortable(task, signal);
+  }
+
+  private async repair(client: PoolClient | Client, findings: Finding[], target: TenantTarget, signal: AbortSignal | undefined): Promise<void> {
+    for (const finding of findings) {
+      for (const statement of finding.repair) {
+        signal?.throwIfAborted();
+        await this.execRepair(client, statement);
+      }
+      this.logger.info('Repaired PostgreSQL state', { tenant: target.tenantId, reason: finding.reason, detail: finding.detail });
+    }
+  }
+
   private async observe(
     client: PoolClient,
-    roles: string[],
-    passwords: Record<DataService, string>,
+    databases: TenantDatabase[],
     suspended: boolean,
     mode: 'ensure' | 'verify',
     signal: AbortSignal | undefined,
   ): Promise<Finding[]> {
     signal?.throwIfAborted();
-    const { rows } = await client.query<ObservedDatabase>(OBSERVE_SQL, [roles]);
+    const roles = databases.flatMap((db) => [db.owner, db.app]);
+    const ownDatabases = databases.flatMap((db) => [db.database, db.database]);
+    const { rows: roleRows } = await client.query<ObservedRole>(ROLES_SQL, [roles, ownDatabases]);
+    const { rows: databaseRows } = await client.query<ObservedDatabase>(DATABASES_SQL, [databases.map((db) => db.database)]);
     const verifiers = await this.readVerifiers(client, roles);
+    const role = (name: string) => roleRows.find((r) => r.name === name) as ObservedRole;
     const findings: Finding[] = [];
-    for (const [index, service] of DATA_SERVICES.entries()) {
-      const row = rows.find((r) => r.name === roles[index]) as ObservedDatabase;
-      findings.push(...roleFindings(row, passwords[service], verifiers, suspended, mode));
-      findings.push(...databaseFindings(row));
+    for (const db of databases) {
+      findings.push(...roleFindings(role(db.owner), OWNER_ROLE, db.ownerPassword, verifiers, suspended, mode));
+      findings.push(...roleFindings(role(db.app), APP_ROLE, db.appPassword, verifiers, suspended, mode));
+      const rolesExist = role(db.owner).exists && role(db.app).exists;
+      findings.push(...databaseFindings(databaseRows.find((r) => r.name === db.database) as ObservedDatabase, db, rolesExist));
     }
     return findings;
   }
@@ -301,7 +390,7 @@ export class PostgresProvisioner implements ExternalLayer {
     }
   }
 
-  private async execRepair(client: PoolClient, statement: string): Promise<void> {
+  private async execRepair(client: PoolClient | Client, statement: string): Promise<void> {
     try {
       await client.query(statement);
     } catch (error) {
@@ -359,33 +448,40 @@ export class PostgresProvisioner implements ExternalLayer {
     }
   }
 
-  /** Connects with the tenant's own credentials: it can log in and create in its database, and open no other. */
-  private async probeAsTenant(tenantId: string, service: DataService, password: string): Promise<void> {
-    const database = tenantDatabaseName(tenantId, service);
-    const client = new Client(this.clientConfig(database, { user: database, password }));
+  /**
+   * Connects with one of the tenant's own roles. The owner can create in its database (migrations); the runtime role
+   * has what the schema observation expects and cannot create; neither can open another database.
+   */
+  private async probeAsTenant(db: TenantDatabase, which: 'owner' | 'app'): Promise<void> {
+    const role = which === 'owner' ? db.owner : db.app;
+    const password = which === 'owner' ? db.ownerPassword : db.appPassword;
+    const client = new Client(this.clientConfig(db.database, { user: role, password }));
     client.on('error', () => undefined);
     try {
       await client.connect();
-      const { rows } = await client.query<{ role: string; can_create: boolean; can_temp: boolean; reachable: string[] }>(TENANT_PROBE_SQL);
-      const probe = rows[0]!;
-      if (!probe.can_create) {
+      const probe = (await client.query<{ can_create: boolean; reachable: string[] }>(TENANT_PROBE_SQL)).rows[0]!;
+      if (which === 'owner' && !probe.can_create) {
         throw new ProvisionError(
-          'DatabaseSchemaPrivilegeMissing',
-          `PostgreSQL role ${database} cannot create tables in the public schema of its own database. Run as an admin in ` +
-            `${database}: GRANT ALL ON SCHEMA public TO ${database} (its migrations need it).`,
+          'DatabaseSchemaPrivilegeDrift',
+          `PostgreSQL role ${role} cannot create tables in the public schema of its own database, so its migrations ` +
+            'fail; the operator restores the schema\'s owner on its next resync.',
         );
+      }
+      if (which === 'app') {
+        const findings = schemaFindings(db, (await client.query<ObservedSchema>(SCHEMA_SQL, [db.owner, db.app])).rows[0]!);
+        if (findings.length) throw findingsError(findings);
       }
       const leaks = probe.reachable.filter((name) => !MAINTENANCE_DATABASES.includes(name));
       if (leaks.length) {
         throw new ProvisionError(
           'DatabaseIsolationBreach',
-          `PostgreSQL role ${database} can connect to other databases: ${list(leaks)}. Revoke it: ` +
-            `REVOKE CONNECT ON DATABASE <name> FROM PUBLIC (or from ${database}); tenant databases are repaired by the operator.`,
+          `PostgreSQL role ${role} can connect to other databases: ${list(leaks)}. Revoke it: ` +
+            `REVOKE CONNECT ON DATABASE <name> FROM PUBLIC; grants to tenant roles are taken back by the operator.`,
         );
       }
     } catch (error) {
       if (error instanceof ProvisionError) throw error;
-      throw this.tenantLoginError(error, database);
+      throw this.tenantLoginError(error, role, db.database);
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -470,15 +566,15 @@ export class PostgresProvisioner implements ExternalLayer {
     if (code === '42501') {
       return new ProvisionError(
         'PostgresAdminPrivilegeMissing',
-        `The operator's PostgreSQL role lacks a privilege while ${what} (${cause}). It needs CREATEROLE and CREATEDB ` +
-          '(or superuser).',
+        `The operator's PostgreSQL role lacks a privilege while ${what} (${cause}). It needs to be a superuser: ` +
+          'tenant database owners get BYPASSRLS (as the platform\'s do), which only a superuser may grant.',
         { cause: error },
       );
     }
     return new ProvisionError('PostgresError', `PostgreSQL failed while ${what}: ${cause}.`, { cause: error });
   }
 
-  private tenantLoginError(error: unknown, database: string): ProvisionError {
+  private tenantLoginError(error: unknown, role: string, database: string): ProvisionError {
     const code = (error as { code?: string }).code;
     const cause = describeCause(error);
     if (code === '28P01') {
@@ -500,15 +596,15 @@ export class PostgresProvisioner implements ExternalLayer {
     if (code === '3D000' || code === '42501') {
       return new ProvisionError(
         'DatabaseConnectRevoked',
-        `Role ${database} cannot open its database (${cause}); the operator restores it on its next resync.`,
+        `Role ${role} cannot open its database ${database} (${cause}); the operator restores it on its next resync.`,
         { cause: error },
       );
     }
-    return this.adminError(error, `logging in as tenant role ${database}`);
+    return this.adminError(error, `logging in as tenant role ${role}`);
   }
 }
 
-function requirePasswords(target: TenantTarget, passwords: TenantPasswords | undefined): Record<DataService, string> {
+function tenantDatabases(target: TenantTarget, passwords: TenantPasswords | undefined): TenantDatabase[] {
   const postgres = passwords?.postgres;
   const missing = DATA_SERVICES.filter((service) => !postgres?.[service]);
   if (!postgres || missing.length) {
@@ -518,23 +614,50 @@ function requirePasswords(target: TenantTarget, passwords: TenantPasswords | und
         'the credentials Secret is incomplete. The operator generates new ones when the Secret lacks them.',
     );
   }
-  return postgres;
+  return DATA_SERVICES.map((service) => ({
+    service,
+    ...tenantDatabaseRoles(target.tenantId, service),
+    ownerPassword: postgres[service],
+    appPassword: runtimeRolePassword(postgres[service]),
+  }));
 }
 
+function roleNames(databases: Array<{ owner: string; app: string }>): string[] {
+  return databases.flatMap((db) => [db.owner, db.app]);
+}
+
+interface RoleKind {
+  label: string;
+  bypassrls: boolean;
+  inherit: boolean;
+  attributes: string;
+}
+
+const OWNER_ROLE: RoleKind = {
+  label: 'owner',
+  bypassrls: true,
+  inherit: true,
+  attributes: 'NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION BYPASSRLS INHERIT CONNECTION LIMIT -1',
+};
+const APP_ROLE: RoleKind = {
+  label: 'runtime role',
+  bypassrls: false,
+  inherit: false,
+  attributes: 'NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT CONNECTION LIMIT -1',
+};
+
 function roleFindings(
-  row: ObservedDatabase,
+  row: ObservedRole,
+  kind: RoleKind,
   password: string,
   verifiers: Map<string, string | null> | undefined,
   suspended: boolean,
   mode: 'ensure' | 'verify',
 ): Finding[] {
   const role = row.name;
-  const attributes = [
-    suspended ? 'NOLOGIN' : 'LOGIN',
-    'NOSUPERUSER', 'NOCREATEDB', 'NOCREATEROLE', 'NOREPLICATION', 'NOBYPASSRLS', 'CONNECTION LIMIT -1',
-  ].join(' ');
+  const attributes = `${suspended ? 'NOLOGIN' : 'LOGIN'} ${kind.attributes}`;
   const passwordClause = `PASSWORD ${escapeLiteral(scramSha256Verifier(password) ?? password)}`;
-  if (!row.role_exists) {
+  if (!row.exists) {
     return [{ reason: 'DatabaseRoleMissing', detail: `role ${role} does not exist`, repair: [`CREATE ROLE ${ident(role)} WITH ${attributes} ${passwordClause}`] }];
   }
   const findings: Finding[] = [];
@@ -544,13 +667,14 @@ function roleFindings(
   if (row.rolcreatedb) drift.push('may create databases');
   if (row.rolcreaterole) drift.push('may create roles');
   if (row.rolreplication) drift.push('may replicate');
-  if (row.rolbypassrls) drift.push('bypasses Row-Level Security');
+  if (row.rolbypassrls !== kind.bypassrls) drift.push(kind.bypassrls ? 'does not bypass Row-Level Security' : 'bypasses Row-Level Security');
+  if (row.rolinherit !== kind.inherit) drift.push(kind.inherit ? 'does not inherit' : 'inherits privileges');
   if (row.rolconnlimit !== -1) drift.push(`has a connection limit of ${row.rolconnlimit}`);
   if (!row.valid_forever) drift.push('has a password expiry');
   if (drift.length) {
     findings.push({
       reason: 'DatabaseRoleDrift',
-      detail: `role ${role} ${drift.join(', ')}`,
+      detail: `${kind.label} ${role} ${drift.join(', ')}`,
       repair: [`ALTER ROLE ${ident(role)} WITH ${attributes} VALID UNTIL 'infinity'`],
     });
   }
@@ -580,21 +704,22 @@ function roleFindings(
   return findings;
 }
 
-function databaseFindings(row: ObservedDatabase): Finding[] {
-  const name = row.name;
-  if (!row.db_exists) {
-    if (!row.role_exists) return []; // created once its role exists (the next pass)
-    return [{ reason: 'DatabaseMissing', detail: `database ${name} does not exist`, repair: [`CREATE DATABASE ${ident(name)} OWNER ${ident(name)}`] }];
+function databaseFindings(row: ObservedDatabase, db: TenantDatabase, rolesExist: boolean): Finding[] {
+  const name = db.database;
+  if (!row.exists) {
+    if (!rolesExist) return []; // created once its roles exist (the next pass)
+    return [{ reason: 'DatabaseMissing', detail: `database ${name} does not exist`, repair: [`CREATE DATABASE ${ident(name)} OWNER ${ident(db.owner)}`] }];
   }
   const findings: Finding[] = [];
-  if (row.db_owner !== name && row.role_exists) {
-    findings.push({ reason: 'DatabaseOwnerDrift', detail: `database ${name} is owned by ${row.db_owner}`, repair: [`ALTER DATABASE ${ident(name)} OWNER TO ${ident(name)}`] });
+  if (row.owner !== db.owner && rolesExist) {
+    findings.push({ reason: 'DatabaseOwnerDrift', detail: `database ${name} is owned by ${row.owner}`, repair: [`ALTER DATABASE ${ident(name)} OWNER TO ${ident(db.owner)}`] });
   }
   if (!row.datallowconn) {
     findings.push({ reason: 'DatabaseConnectionsDisabled', detail: `database ${name} does not allow connections`, repair: [`ALTER DATABASE ${ident(name)} ALLOW_CONNECTIONS true`] });
   }
   const acl = row.acl ?? [];
-  const others = [...new Set(acl.filter((a) => a.grantee !== row.db_owner).map((a) => a.grantee))];
+  const held = (grantee: string) => new Set(acl.filter((a) => a.grantee === grantee).map((a) => a.privilege));
+  const others = [...new Set(acl.filter((a) => a.grantee !== row.owner && a.grantee !== db.app).map((a) => a.grantee))];
   for (const grantee of others) {
     findings.push({
       reason: 'DatabaseGrantDrift',
@@ -602,14 +727,58 @@ function databaseFindings(row: ObservedDatabase): Finding[] {
       repair: [`REVOKE ALL ON DATABASE ${ident(name)} FROM ${grantee === null ? 'PUBLIC' : ident(grantee)} CASCADE`],
     });
   }
-  if (row.db_owner === name) {
-    const held = new Set(acl.filter((a) => a.grantee === name).map((a) => a.privilege));
-    const lacking = ['CONNECT', 'CREATE', 'TEMPORARY'].filter((p) => !held.has(p));
+  if (row.owner === db.owner) {
+    const lacking = ['CONNECT', 'CREATE', 'TEMPORARY'].filter((p) => !held(db.owner).has(p));
     if (lacking.length) {
-      findings.push({ reason: 'DatabaseGrantDrift', detail: `role ${name} lacks ${lacking.join(', ')} on its database`, repair: [`GRANT ALL ON DATABASE ${ident(name)} TO ${ident(name)}`] });
+      findings.push({ reason: 'DatabaseGrantDrift', detail: `owner ${db.owner} lacks ${lacking.join(', ')} on its database`, repair: [`GRANT ALL ON DATABASE ${ident(name)} TO ${ident(db.owner)}`] });
+    }
+  }
+  if (rolesExist) {
+    const app = [...held(db.app)];
+    if (app.length !== 1 || app[0] !== 'CONNECT') {
+      findings.push({
+        reason: 'DatabaseGrantDrift',
+        detail: `runtime role ${db.app} has ${app.length ? app.join(', ') : 'no privilege'} on database ${name} (wanted CONNECT only)`,
+        repair: [`REVOKE ALL ON DATABASE ${ident(name)} FROM ${ident(db.app)} CASCADE`, `GRANT CONNECT ON DATABASE ${ident(name)} TO ${ident(db.app)}`],
+      });
     }
   }
   return findings;
+}
+
+/** What differs inside a database; `ensure` then applies the whole (idempotent) schemaRepair. */
+function schemaFindings(db: TenantDatabase, schema: ObservedSchema): Finding[] {
+  const drift: string[] = [];
+  if (schema.schema_owner !== db.owner) drift.push(`schema public is owned by ${schema.schema_owner}`);
+  if (!schema.app_usage) drift.push(`${db.app} may not use schema public`);
+  if (schema.app_create) drift.push(`${db.app} may create in schema public`);
+  if (schema.tables_missing.length) drift.push(`${db.app} lacks ${APP_TABLE_PRIVILEGES} on ${list(schema.tables_missing)}`);
+  if (schema.sequences_missing.length) drift.push(`${db.app} lacks USAGE on sequences ${list(schema.sequences_missing)}`);
+  if (!schema.default_grants) drift.push(`tables ${db.owner} creates are not granted to ${db.app} by default`);
+  if (schema.app_owns.length) drift.push(`${db.app} owns ${list(schema.app_owns)}`);
+  return drift.length ? [{ reason: 'DatabaseSchemaPrivilegeDrift', detail: `in database ${db.database}: ${drift.join('; ')}`, repair: [] }] : [];
+}
+
+/** The schema-level grants of a tenant database, as tools/infra/postgres.ts gives the platform's (idempotent). */
+function schemaRepair(db: TenantDatabase): string[] {
+  const o = ident(db.owner);
+  const a = ident(db.app);
+  return [
+    'REVOKE CREATE ON SCHEMA public FROM PUBLIC',
+    `ALTER SCHEMA public OWNER TO ${o}`,
+    `REVOKE CREATE ON SCHEMA public FROM ${a}`,
+    `GRANT USAGE ON SCHEMA public TO ${a}`,
+    `ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA public GRANT ${APP_TABLE_PRIVILEGES} ON TABLES TO ${a}`,
+    `ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA public GRANT ${APP_SEQUENCE_PRIVILEGES} ON SEQUENCES TO ${a}`,
+    // SECURITY DEFINER lookups run as the owner: only the runtime role may call them, not every login.
+    `ALTER DEFAULT PRIVILEGES FOR ROLE ${o} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC`,
+    `ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO ${a}`,
+    `GRANT ${APP_TABLE_PRIVILEGES} ON ALL TABLES IN SCHEMA public TO ${a}`,
+    `GRANT ${APP_SEQUENCE_PRIVILEGES} ON ALL SEQUENCES IN SCHEMA public TO ${a}`,
+    `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO ${a}`,
+    // What the runtime role created when someone let it: migrations own the schema.
+    `REASSIGN OWNED BY ${a} TO ${o}`,
+  ];
 }
 
 function findingsError(findings: Finding[]): ProvisionError {

@@ -3,8 +3,8 @@ import { ProvisionError } from './provision-error';
 
 /** A DNS-1123 label, as the CRD's CEL rule admits tenant ids. */
 const TENANT_ID_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-/** PostgreSQL truncates identifiers at 63 bytes: `rf_` + id + `_documents` must fit. */
-export const MAX_TENANT_ID_LENGTH = 63 - 'rf_'.length - '_documents'.length;
+/** PostgreSQL truncates identifiers at 63 bytes: `rf_` + id + `_documents_app` must fit. */
+export const MAX_TENANT_ID_LENGTH = 63 - 'rf_'.length - '_documents_app'.length;
 
 /**
  * Every name the external systems derive from a tenant id, in one place. Ids are validated here even though the
@@ -21,10 +21,19 @@ export function assertTenantId(tenantId: string): void {
   }
 }
 
-/** `rf_<id with - as _>_<service>`: the dedicated tier's database and its login role. */
+/** `rf_<id with - as _>_<service>`: the dedicated tier's database, and the name of its owner role. */
 export function tenantDatabaseName(tenantId: string, service: DataService): string {
   assertTenantId(tenantId);
   return `rf_${tenantId.replace(/-/g, '_')}_${service}`;
+}
+
+/**
+ * The two login roles of a dedicated tenant's database, as docs/adr/0005-row-level-security.md has them for the
+ * platform: the owner (`rf_<id>_<service>`, migrations) and the runtime role (`…_app`, the service).
+ */
+export function tenantDatabaseRoles(tenantId: string, service: DataService): { database: string; owner: string; app: string } {
+  const database = tenantDatabaseName(tenantId, service);
+  return { database, owner: database, app: `${database}_app` };
 }
 
 /** The dedicated tier's vhost and its user: `rf-<id>`. */
@@ -47,7 +56,12 @@ export function tenantRedisPrefix(tenantId: string): string {
   return `t:${tenantId}:`;
 }
 
-/** `AUTH_DATABASE_URL`, `CLAIMS_DATABASE_URL`, ... in the tenant's credentials Secret. */
+/** `AUTH_DATABASE_URL`, ... in the tenant's credentials Secret: the runtime role's URL, for the service. */
 export function databaseUrlKey(service: DataService): string {
   return `${service.toUpperCase()}_DATABASE_URL`;
+}
+
+/** `AUTH_MIGRATION_DATABASE_URL`, ...: the owner's URL, for the migration Job only. */
+export function migrationDatabaseUrlKey(service: DataService): string {
+  return `${service.toUpperCase()}_MIGRATION_DATABASE_URL`;
 }

@@ -43,25 +43,38 @@ describe('PostgresProvisioner', () => {
   const verifier = async (role: string) =>
     (await env.sql<{ rolpassword: string }>('postgres', 'select rolpassword from pg_authid where rolname = $1', [role]))[0]?.rolpassword;
 
-  it('provisions a database and login role per data service, usable with the connection strings it returns', async () => {
+  it('provisions per data service a database, its owner (migrations) and a runtime role (the service), usable with the connection strings it returns', async () => {
     const { id, creds, urls } = await provisioned();
-    expect(Object.keys(urls).sort()).toEqual(['AUTH_DATABASE_URL', 'CLAIMS_DATABASE_URL', 'DOCUMENTS_DATABASE_URL', 'PAYMENTS_DATABASE_URL']);
-    const auth = new URL(urls.AUTH_DATABASE_URL!);
-    expect(auth.username).toBe(`rf_${id.replace(/-/g, '_')}_auth`);
-    expect(auth.pathname).toBe(`/rf_${id.replace(/-/g, '_')}_auth`);
-    expect(decodeURIComponent(auth.password)).toBe(creds.postgres.auth);
+    expect(Object.keys(urls).sort()).toEqual(
+      DATA_SERVICES.flatMap((s) => [`${s.toUpperCase()}_DATABASE_URL`, `${s.toUpperCase()}_MIGRATION_DATABASE_URL`]).sort(),
+    );
+    const database = `rf_${id.replace(/-/g, '_')}_auth`;
+    const runtime = new URL(urls.AUTH_DATABASE_URL!);
+    expect(runtime.username).toBe(`${database}_app`);
+    expect(runtime.pathname).toBe(`/${database}`);
+    const owner = new URL(urls.AUTH_MIGRATION_DATABASE_URL!);
+    expect(owner.username).toBe(database);
+    expect(decodeURIComponent(owner.password)).toBe(creds.postgres.auth);
+    expect(runtime.password).not.toBe(owner.password);
 
     await provisioner.verify(dedicated(id), creds);
-    await asTenant(urls.CLAIMS_DATABASE_URL!, 'create table claims (id int primary key); insert into claims values (1)');
+    // Migrations (the owner) create the schema; the service (the runtime role) reads and writes rows, creates nothing.
+    await asTenant(urls.CLAIMS_MIGRATION_DATABASE_URL!, 'create table claims (id int primary key)');
+    await asTenant(urls.CLAIMS_DATABASE_URL!, 'insert into claims values (1)');
     expect(await asTenant(urls.CLAIMS_DATABASE_URL!, 'select id from claims')).toEqual([{ id: 1 }]);
+    expect((await rejection(asTenant(urls.CLAIMS_DATABASE_URL!, 'create table sneaky (id int)'))).code).toBe('42501');
+    expect((await rejection(asTenant(urls.CLAIMS_DATABASE_URL!, 'drop table claims'))).code).toBe('42501');
 
-    const roles = await env.sql<{ rolname: string; rolsuper: boolean; rolcreatedb: boolean; rolcanlogin: boolean }>(
+    const names = DATA_SERVICES.flatMap((s) => [tenantDatabaseName(id, s), `${tenantDatabaseName(id, s)}_app`]);
+    const roles = await env.sql<{ rolname: string; rolsuper: boolean; rolcreatedb: boolean; rolcanlogin: boolean; rolbypassrls: boolean }>(
       'postgres',
-      'select rolname, rolsuper, rolcreatedb, rolcanlogin from pg_roles where rolname = any($1) order by 1',
-      [DATA_SERVICES.map((s) => tenantDatabaseName(id, s))],
+      'select rolname, rolsuper, rolcreatedb, rolcanlogin, rolbypassrls from pg_roles where rolname = any($1) order by 1',
+      [names],
     );
-    expect(roles).toHaveLength(4);
+    expect(roles).toHaveLength(8);
     expect(roles.every((r) => r.rolcanlogin && !r.rolsuper && !r.rolcreatedb)).toBe(true);
+    // Row-Level Security binds the service: only the owner (data migrations) bypasses it.
+    expect(roles.filter((r) => r.rolbypassrls).map((r) => r.rolname).sort()).toEqual(DATA_SERVICES.map((s) => tenantDatabaseName(id, s)).sort());
     const publicAcl = await env.sql('postgres', `select datname from pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a where d.datname like $1 and a.grantee = 0`, [`rf_${id.replace(/-/g, '_')}_%`]);
     expect(publicAcl).toEqual([]);
   });
@@ -70,9 +83,12 @@ describe('PostgresProvisioner', () => {
     const { id, creds, urls } = await provisioned();
     const role = tenantDatabaseName(id, 'auth');
     const before = await verifier(role);
+    const appBefore = await verifier(`${role}_app`);
     expect(before).toMatch(/^SCRAM-SHA-256\$4096:/);
+    expect(appBefore).toMatch(/^SCRAM-SHA-256\$4096:/);
     expect(await provisioner.ensure(dedicated(id), creds)).toEqual(urls);
     expect(await verifier(role)).toBe(before);
+    expect(await verifier(`${role}_app`)).toBe(appBefore);
     await provisioner.verify(dedicated(id), creds);
   });
 
@@ -82,6 +98,7 @@ describe('PostgresProvisioner', () => {
     const auth = tenantDatabaseName(id, 'auth');
     const claims = tenantDatabaseName(id, 'claims');
     const otherAuth = tenantDatabaseName(other.id, 'auth');
+    await asTenant(urls.AUTH_MIGRATION_DATABASE_URL!, 'create table accounts (id int)'); // grants on tables can drift too
 
     const drifts: Array<[string, string]> = [
       [`ALTER ROLE ${auth} PASSWORD 'changed-by-hand'`, 'DatabasePasswordDrift'],
@@ -91,18 +108,26 @@ describe('PostgresProvisioner', () => {
       [`ALTER ROLE ${auth} NOLOGIN`, 'DatabaseRoleDrift'],
       [`ALTER ROLE ${auth} CREATEDB`, 'DatabaseRoleDrift'],
       [`GRANT ${otherAuth} TO ${auth}`, 'DatabaseRoleMembershipDrift'],
+      [`ALTER ROLE ${auth}_app BYPASSRLS`, 'DatabaseRoleDrift'],
+      [`ALTER ROLE ${auth}_app PASSWORD 'changed-by-hand'`, 'DatabasePasswordDrift'],
+      [`${auth}: GRANT CREATE ON SCHEMA public TO ${auth}_app`, 'DatabaseSchemaPrivilegeDrift'],
+      [`${auth}: REVOKE SELECT ON ALL TABLES IN SCHEMA public FROM ${auth}_app`, 'DatabaseSchemaPrivilegeDrift'],
+      [`${auth}: ALTER DEFAULT PRIVILEGES FOR ROLE ${auth} IN SCHEMA public REVOKE DELETE ON TABLES FROM ${auth}_app`, 'DatabaseSchemaPrivilegeDrift'],
     ];
-    for (const [statement, reason] of drifts) {
-      await env.sql('postgres', statement);
-      const error = await rejection(provisioner.verify(dedicated(id), creds));
-      expect(error).toBeInstanceOf(ProvisionError);
-      expect({ statement, reason: error.reason }).toEqual({ statement, reason });
+    for (const [command, reason] of drifts) {
+      // `<database>: <sql>` runs inside that database (schema privileges are per database).
+      const [database, statement] = command.includes(': ') ? command.split(': ') as [string, string] : ['postgres', command];
+      await env.sql(database, statement);
+      const error = await rejection(provisioner.verify(dedicated(id), creds)).catch((e: Error): Error & { reason?: string } => e);
+      expect({ statement: command, error: error.name }).toEqual({ statement: command, error: 'ProvisionError' });
+      expect({ statement: command, reason: error.reason }).toEqual({ statement: command, reason });
       await provisioner.ensure(dedicated(id), creds);
       await provisioner.verify(dedicated(id), creds);
     }
     // The other tenant was never granted anything in the end.
     await provisioner.verify(dedicated(other.id), other.creds);
-    expect(await asTenant(urls.AUTH_DATABASE_URL!, 'select current_user as u')).toEqual([{ u: auth }]);
+    expect(await asTenant(urls.AUTH_DATABASE_URL!, 'select current_user as u')).toEqual([{ u: `${auth}_app` }]);
+    expect(await asTenant(urls.AUTH_MIGRATION_DATABASE_URL!, 'select current_user as u')).toEqual([{ u: auth }]);
   });
 
   it("isolates tenants from each other's databases, proven with their own credentials", async () => {
@@ -127,7 +152,7 @@ describe('PostgresProvisioner', () => {
     const platform = await env.createPlatformDatabase();
     const role = tenantDatabaseName(a.id, 'auth');
     await env.sql('postgres', `GRANT CONNECT ON DATABASE ${platform} TO ${role}`);
-    const intoPlatform = new URL(a.urls.AUTH_DATABASE_URL!);
+    const intoPlatform = new URL(a.urls.AUTH_MIGRATION_DATABASE_URL!);
     intoPlatform.pathname = `/${platform}`;
     expect(await asTenant(intoPlatform.toString(), 'select 1 as one')).toEqual([{ one: 1 }]); // the leak is real
     const error = await rejection(provisioner.verify(dedicated(a.id), a.creds));
@@ -140,7 +165,8 @@ describe('PostgresProvisioner', () => {
 
   it('retain disables logins and keeps the data; ensure afterwards lets the tenant back in', async () => {
     const { id, creds, urls } = await provisioned();
-    await asTenant(urls.PAYMENTS_DATABASE_URL!, "create table payments (ref text); insert into payments values ('kept')");
+    await asTenant(urls.PAYMENTS_MIGRATION_DATABASE_URL!, 'create table payments (ref text)');
+    await asTenant(urls.PAYMENTS_DATABASE_URL!, "insert into payments values ('kept')");
     const session = new Client({ connectionString: urls.PAYMENTS_DATABASE_URL });
     session.on('error', () => undefined);
     await session.connect();
@@ -176,7 +202,7 @@ describe('PostgresProvisioner', () => {
     await provisioner.remove(dedicated(a.id));
     const names = DATA_SERVICES.map((s) => tenantDatabaseName(a.id, s));
     expect(await env.sql('postgres', 'select datname from pg_database where datname = any($1)', [names])).toEqual([]);
-    expect(await env.sql('postgres', 'select rolname from pg_roles where rolname = any($1)', [names])).toEqual([]);
+    expect(await env.sql('postgres', 'select rolname from pg_roles where rolname = any($1)', [[...names, ...names.map((n) => `${n}_app`)]])).toEqual([]);
     await provisioner.verify(dedicated(b.id), b.creds);
   });
 
