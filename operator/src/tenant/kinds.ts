@@ -15,12 +15,14 @@ export const DEPLOYMENTS: ResourceType = { group: 'apps', version: 'v1', kind: '
 export const JOBS: ResourceType = { group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', namespaced: true };
 export const HORIZONTAL_POD_AUTOSCALERS: ResourceType = { group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', namespaced: true };
 export const POD_DISRUPTION_BUDGETS: ResourceType = { group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true };
+export const PERSISTENT_VOLUME_CLAIMS = core('PersistentVolumeClaim', 'persistentvolumeclaims');
+export const INGRESSES: ResourceType = { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', plural: 'ingresses', namespaced: true };
 export const SERVICE_MONITORS: ResourceType = { group: 'monitoring.coreos.com', version: 'v1', kind: 'ServiceMonitor', plural: 'servicemonitors', namespaced: true };
 
 /** Every kind the tenant reconciler creates; the operator watches each (label-selected) to put drift back. */
 export const NAMESPACE_LAYER_KINDS: readonly ResourceType[] = [NAMESPACES, RESOURCE_QUOTAS, LIMIT_RANGES, NETWORK_POLICIES, ROLES, ROLE_BINDINGS, SECRETS];
 export const WORKLOAD_KINDS: readonly ResourceType[] = [
-  DEPLOYMENTS, SERVICES, SERVICE_ACCOUNTS, CONFIG_MAPS_KIND, JOBS, HORIZONTAL_POD_AUTOSCALERS, POD_DISRUPTION_BUDGETS, SERVICE_MONITORS,
+  DEPLOYMENTS, SERVICES, SERVICE_ACCOUNTS, CONFIG_MAPS_KIND, JOBS, HORIZONTAL_POD_AUTOSCALERS, POD_DISRUPTION_BUDGETS, PERSISTENT_VOLUME_CLAIMS, INGRESSES, SERVICE_MONITORS,
 ];
 
 const ALL = [...NAMESPACE_LAYER_KINDS, ...WORKLOAD_KINDS];

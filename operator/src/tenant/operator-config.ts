@@ -39,9 +39,11 @@ const schema = z.object({
   INGRESS_CONTROLLER_NAMESPACE: dnsLabel.default(DEFAULT_TENANT_SETTINGS.ingressControllerNamespace),
   MONITORING_NAMESPACE: dnsLabel.default(DEFAULT_TENANT_SETTINGS.monitoringNamespace),
   BACKING_SERVICE_CIDRS: csv,
+  TENANT_LABEL_SELECTOR: z.string().max(1000).default(''),
   DEDICATED_TENANTS: bool(true),
-  DEDICATED_IMAGE_REGISTRY: z.string().default('ghcr.io/rallyforge'),
-  DEDICATED_IMAGE_TAG: z.string().default('latest'),
+  DEDICATED_IMAGE_REGISTRY: z.string().default('ghcr.io'),
+  DEDICATED_IMAGE_REPOSITORY_PREFIX: z.string().default('rallyforge'),
+  DEDICATED_IMAGE_TAG: z.string().optional(),
   AMQP_URL: url(['amqp:', 'amqps:']),
 });
 
@@ -54,7 +56,7 @@ export interface OperatorConfig {
   maxConcurrentReconciles: number;
   kubeApi: { qps: number; burst: number };
   tenants: TenantSettings;
-  image: { registry: string; tag: string };
+  image: { registry: string; repositoryPrefix: string; tag?: string };
   amqpUrl: string;
 }
 
@@ -86,8 +88,9 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): Operat
       dedicatedTenants: e.DEDICATED_TENANTS,
       resyncPeriodMs: e.RESYNC_PERIOD_SECONDS * 1000,
       deletionTimeoutMs: e.DELETION_TIMEOUT_SECONDS * 1000,
+      tenantSelector: e.TENANT_LABEL_SELECTOR,
     },
-    image: { registry: e.DEDICATED_IMAGE_REGISTRY, tag: e.DEDICATED_IMAGE_TAG },
+    image: { registry: e.DEDICATED_IMAGE_REGISTRY, repositoryPrefix: e.DEDICATED_IMAGE_REPOSITORY_PREFIX, tag: e.DEDICATED_IMAGE_TAG },
     amqpUrl: e.AMQP_URL,
   };
 }

@@ -12,6 +12,11 @@ export interface TenantSettings {
   dedicatedTenants: boolean;
   /** Periodic resync: external systems (grants, vhost permissions, ACL rules) are re-checked this often. */
   resyncPeriodMs: number;
+  /**
+   * Reconcile only tenants matching this label selector (empty: all). Lets two operators share a cluster without
+   * fighting, e.g. the local platform's (`!rallyforge.io/test-run`) and a test suite's.
+   */
+  tenantSelector: string;
   /** How long the finalizer keeps retrying a failing cleanup before it gives up (loudly) and lets the tenant go. */
   deletionTimeoutMs: number;
 }
@@ -25,4 +30,5 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   dedicatedTenants: true,
   resyncPeriodMs: 10 * 60_000,
   deletionTimeoutMs: 10 * 60_000,
+  tenantSelector: '',
 };

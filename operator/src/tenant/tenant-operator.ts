@@ -89,7 +89,8 @@ export async function createTenantOperator(options: TenantOperatorOptions): Prom
   if (missing.length) logger.info('Kinds this API server does not serve are skipped', { kinds: missing.map((k) => `${k.kind}.${k.group}`) });
 
   const selection = { labelSelector: TENANT_OBJECTS_SELECTOR, resyncPeriodMs: 0 };
-  const tenants = manager.informer<RallyForgeTenant>(TENANTS, { resyncPeriodMs: options.settings.resyncPeriodMs });
+  const tenantSelection = { resyncPeriodMs: options.settings.resyncPeriodMs, labelSelector: options.settings.tenantSelector || undefined };
+  const tenants = manager.informer<RallyForgeTenant>(TENANTS, tenantSelection);
   const caches = new Map<ResourceType, Informer<KubeObject>>(kinds.map((kind) => [kind, manager.informer<KubeObject>(kind, selection)]));
   const reconciler = new TenantReconciler({
     client: options.client,
@@ -105,7 +106,7 @@ export async function createTenantOperator(options: TenantOperatorOptions): Prom
   });
   manager.addController({
     name: TENANT_CONTROLLER_NAME,
-    for: { resource: TENANTS, resyncPeriodMs: options.settings.resyncPeriodMs },
+    for: { resource: TENANTS, ...tenantSelection },
     watches: kinds.map((resource) => ({ resource, labelSelector: TENANT_OBJECTS_SELECTOR, map: tenantOf })),
     reconciler,
     maxConcurrentReconciles: options.maxConcurrentReconciles,

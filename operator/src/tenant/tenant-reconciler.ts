@@ -11,6 +11,7 @@
  * every tenant object) must never delete a namespace and the credentials in it. Objects carry the tenant label;
  * the finalizer removes them deliberately.
  */
+import { randomBytes } from 'node:crypto';
 import {
   addFinalizer,
   Applier,
@@ -172,6 +173,10 @@ export class TenantReconciler implements Reconciler {
       REDIS_KEY_PREFIX: `t:${id}:`,
       ...(passwords ? { ...passwordEntries(passwords), [ROTATION_KEY]: rotation } : {}),
     };
+    if (tenant.spec.tier === 'dedicated') {
+      // Auth in the tenant's namespace encrypts its signing keys with a key of the tenant's own.
+      secretData.AUTH_KEY_ENCRYPTION_KEY = existing?.AUTH_KEY_ENCRYPTION_KEY || randomBytes(32).toString('base64');
+    }
     try {
       await this.applyAll(namespaceObjects(tenant, this.options.settings, secretData), signal);
       set({ type: 'Namespace', status: 'True', reason: 'Applied', message: `Namespace ${namespace} with its quota, limits, network policies, RBAC and credentials Secret.` });
