@@ -27,6 +27,10 @@ export const PORTS = {
   rabbitDist: port('RF_RABBIT_DIST_PORT', 25679),
   prometheus: port('RF_PROMETHEUS_PORT', 9099),
   gateway: port('RF_GATEWAY_PORT', 8080),
+  /** The development mail catcher (tools/platform/mail-catcher.ts) that auth's SMTP_URL points at. */
+  smtp: port('RF_SMTP_PORT', 11025),
+  operatorHealth: port('RF_OPERATOR_HEALTH_PORT', 18081),
+  operatorMetrics: port('RF_OPERATOR_METRICS_PORT', 18080),
 };
 
 export const SERVICES = ['auth', 'claims', 'payments', 'documents', 'realtime'] as const;

@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { REPO_ROOT, STATE_DIR, stopInfra } from '../infra';
 import { sleep } from '../infra/process';
 import { stopGateway } from './gateway';
+import { stopOperator } from './operator';
 import { stopPrometheus } from './prometheus';
 import { killPidFiles, pidAlive } from './stack';
 
 /** Stops a detached `npm run up --detach`: services first (they drain), then gateway, Prometheus and the servers. */
 async function main(): Promise<void> {
+  stopOperator();
   const pids = killPidFiles(STATE_DIR, 'SIGTERM');
   const deadline = Date.now() + 30_000;
   while (pids.some(pidAlive) && Date.now() < deadline) await sleep(200);

@@ -14,8 +14,9 @@ export const DEMO_EMAIL = 'veteran@demo.rallyforge.local';
  * Seeds the demo organisation the way the operator provisions tenants (the `auth.organisation.upsert` command,
  * request/reply over the bus) and registers the demo user through the public API. Idempotent.
  */
-export async function seedDemo(gatewayUrl: string, amqpUrl: string): Promise<DemoAccount> {
-  await upsertOrganisation(amqpUrl, DEMO_ORGANISATION, 'Demo Veterans Service Organisation');
+export async function seedDemo(gatewayUrl: string, amqpUrl: string, options: { viaOperator?: boolean } = {}): Promise<DemoAccount> {
+  // With the local control plane, the operator has registered the organisation from k8s/samples/demo-tenant.yaml.
+  if (!options.viaOperator) await upsertOrganisation(amqpUrl, DEMO_ORGANISATION, 'Demo Veterans Service Organisation');
   // A generated, remembered password that meets the policy (upper case, digit, special character).
   const password = `Demo-${servicePassword(loadSecrets(), 'demo-user-password')}-7!`;
   const res = await fetch(`${gatewayUrl}/api/v1/auth/register`, {

@@ -8,6 +8,7 @@ import {
 } from '../infra/config';
 import { ensureServiceDatabase, ensureVhost, redisAdminUrl } from '../infra';
 import { mustRun, run, sleep, waitFor } from '../infra/process';
+import { MAIL_CATCHER_PID_NAME } from './mail-catcher';
 
 export interface StackOptions {
   /** Prefix of databases, roles and the vhost: `rf` for `npm run up`, a unique one per test run. */
@@ -18,6 +19,8 @@ export interface StackOptions {
   nodeEnv?: 'development' | 'test';
   logLevel?: string;
   corsOrigins?: string[];
+  /** Extra variables per service, applied last (tests relax limits that count per address on the shared Redis). */
+  env?: Partial<Record<ServiceName, Record<string, string>>>;
 }
 
 export type ServiceEnv = Record<ServiceName, Record<string, string>>;
@@ -79,6 +82,7 @@ export async function provisionStack(o: StackOptions): Promise<ServiceEnv> {
   env.documents.STORAGE_DRIVER = 'local';
   env.documents.STORAGE_LOCAL_DIR = documentsDir;
   env.payments.PAYMENT_PROVIDER = 'dev-instant';
+  for (const s of SERVICES) Object.assign(env[s], o.env?.[s]);
   return env;
 }
 
@@ -195,7 +199,7 @@ export function writePidFile(dir: string, name: string, pid: number): void {
 export function killPidFiles(dir: string, signal: NodeJS.Signals = 'SIGTERM'): number[] {
   const runDir = join(dir, 'run');
   const pids: number[] = [];
-  for (const s of SERVICES) {
+  for (const s of [...SERVICES, MAIL_CATCHER_PID_NAME]) {
     const file = join(runDir, `${s}.pid`);
     if (!existsSync(file)) continue;
     const pid = Number(readFileSync(file, 'utf8').trim());

@@ -5,6 +5,8 @@ import { ensureInfra, PORTS, SERVICE_PORTS, SERVICES, STATE_DIR, stopInfra, REPO
 import { ensureDir } from '../infra/config';
 import { startGateway, stopGateway } from './gateway';
 import { startPrometheus, stopPrometheus } from './prometheus';
+import { startPlatformMailCatcher } from './mail-catcher';
+import { applyTenant, buildOperator, clusterEnv, DEMO_TENANT_FILE, installTenantApi, operatorEnv, startOperator, stopOperator, type RunningOperator } from './operator';
 import { seedDemo } from './seed';
 import {
   buildServices, killPidFiles, provisionStack, runMigrations, runtimeEnv, startServices, stopServices, StackOptions,
@@ -64,6 +66,10 @@ async function main(): Promise<void> {
   cluster.catch(() => undefined); // reported when awaited below
   const env = await provisionStack(UP_STACK);
   log('databases, roles and the vhost are in place');
+  // Auth's e-mail (verification, password reset, invitations) goes to a local catcher, never out of the machine.
+  const mail = await startPlatformMailCatcher({ port: PORTS.smtp, stateDir: STATE_DIR, repoRoot: REPO_ROOT, detach, log });
+  env.auth.SMTP_URL = mail.url;
+  env.auth.MAIL_LINK_BASE_URL = `http://127.0.0.1:${PORTS.gateway}`;
   buildServices(log);
   runMigrations(env, log);
 
@@ -71,6 +77,7 @@ async function main(): Promise<void> {
   const prom = { dir: join(STATE_DIR, 'prometheus'), logDir: join(STATE_DIR, 'logs'), port: PORTS.prometheus, targets: SERVICE_PORTS };
 
   let services: ReturnType<typeof startServices> = [];
+  let operator: RunningOperator | undefined;
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
@@ -79,6 +86,12 @@ async function main(): Promise<void> {
     await stopServices(services);
     stopGateway(gw.dir);
     stopPrometheus(prom.dir);
+    await mail.close();
+    if (operator && operator.child.exitCode === null) {
+      operator.child.kill('SIGTERM');
+      await Promise.race([operator.exited, new Promise((resolve) => setTimeout(resolve, 35_000))]);
+    }
+    stopOperator();
     if (withCluster) stopCluster();
     stopInfra();
     log('everything stopped; data kept in .rallyforge/');
@@ -103,8 +116,29 @@ async function main(): Promise<void> {
   await waitForReady(UP_STACK, services);
   await startGateway(gw);
   await startPrometheus(prom);
-  const demo = await seedDemo(`http://127.0.0.1:${PORTS.gateway}`, env.auth.AMQP_URL);
-  await cluster;
+  // The demo organisation is a RallyForgeTenant reconciled by the operator on the local control plane (without the
+  // cluster, it is registered with auth directly, over the same bus command the operator uses).
+  let tenantLine = '  Tenants      none: the operator needs the local control plane (--no-cluster)';
+  if (withCluster) {
+    await cluster;
+    buildOperator(log);
+    const kube = clusterEnv();
+    installTenantApi(kube);
+    operator = startOperator(operatorEnv(kube), { detach, console: detach ? undefined : (line) => process.stdout.write(`${line}\n`) });
+    if (operator) {
+      const running = operator;
+      void running.exited.then((code) => {
+        if (!stopping) {
+          log(`the operator exited with code ${code}; stopping the platform (log: .rallyforge/logs/operator.log)`);
+          void stopAll(1);
+        }
+      });
+    }
+    await applyTenant(kube, DEMO_TENANT_FILE, 'demo');
+    log('the operator reports the demo tenant Ready');
+    tenantLine = '  Tenants      kubectl get rft   (demo: Ready; samples in k8s/samples/)   operator log: .rallyforge/logs/operator.log';
+  }
+  const demo = await seedDemo(`http://127.0.0.1:${PORTS.gateway}`, env.auth.AMQP_URL, { viaOperator: withCluster });
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const lines = [
@@ -117,9 +151,11 @@ async function main(): Promise<void> {
     `  Prometheus   http://127.0.0.1:${PORTS.prometheus}`,
     `  RabbitMQ UI  http://127.0.0.1:${PORTS.rabbitManagement}  (user rallyforge, password in .rallyforge/secrets.json)`,
     `  PostgreSQL   127.0.0.1:${PORTS.postgres}   Redis 127.0.0.1:${PORTS.redis}   AMQP 127.0.0.1:${PORTS.amqp}`,
+    `  Mail         ${mail.url} catches every e-mail (nothing leaves the machine): ${mail.dir}/*.eml`,
     withCluster
       ? '  Kubernetes   eval "$(npm run --silent cluster:env)"; kubectl get nodes   (local control plane, kwok nodes)'
       : '  Kubernetes   not started (--no-cluster)',
+    tenantLine,
     '',
     `  Demo organisation "${demo.organisation}" (open registration)`,
     `  Demo user    ${demo.email} / ${demo.password}`,
