@@ -4,7 +4,7 @@
  */
 import { BusClient } from '@rallyforge/bus';
 import { Commands, findContract, PLATFORM_TENANT, type MessageContract } from '@rallyforge/contracts';
-import { LayerError, type IdentityRegistrar, type OrganisationRegistration } from './layers';
+import { LayerError, REGISTRATION_INVALID, type IdentityRegistrar, type OrganisationRegistration } from './layers';
 
 const OPERATOR_ACTOR = { kind: 'service' as const, id: 'rallyforge-operator', roles: [] as string[] };
 const DEPROVISION_TYPE = 'auth.organisation.deprovision';
@@ -62,6 +62,13 @@ export class BusIdentityRegistrar implements IdentityRegistrar {
       const message = (error as Error)?.message ?? String(error);
       if (name.includes('Timeout')) {
         throw new LayerError('AuthTimeout', `auth did not answer ${contract.type} for ${tenantId} within ${this.timeoutMs / 1000} s: is the auth service running and consuming from RabbitMQ?`, { cause: error });
+      }
+      if (name === 'BusValidationError') {
+        throw new LayerError(
+          REGISTRATION_INVALID,
+          `The spec of tenant ${tenantId} cannot be sent to auth as ${contract.type}: ${message}. Fix the RallyForgeTenant's spec; nothing was sent to auth.`,
+          { cause: error },
+        );
       }
       if (name === 'BusCommandFailedError') {
         throw new LayerError('RegistrationRejected', `auth refused ${contract.type} for ${tenantId}: ${message}`, { cause: error });

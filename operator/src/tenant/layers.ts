@@ -47,6 +47,12 @@ export interface OrganisationRegistration {
   limits?: { apiRequestsPerMinute?: number; users?: number; documentStorageBytes?: number };
 }
 
+/**
+ * The reason of an IdentityRegistrar failure caused by the tenant's spec itself (for example an admin address the
+ * CRD's `format: email` admits and auth's contract does not): retrying cannot help until the spec changes.
+ */
+export const REGISTRATION_INVALID = 'RegistrationInvalid';
+
 export interface IdentityRegistrar {
   /** Creates or updates the organisation in auth and invites its admins; resolves with auth's summary. */
   register(organisation: OrganisationRegistration, signal?: AbortSignal): Promise<string>;

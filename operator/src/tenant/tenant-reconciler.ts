@@ -42,7 +42,7 @@ import {
 import { findCondition, setCondition, type ConditionInput } from './conditions';
 import { decodeSecretData, generatePasswords, passwordEntries, readPasswords, type TenantPasswords } from './credentials';
 import { DEPLOYMENTS, kindOf, WORKLOAD_KINDS } from './kinds';
-import { LayerError, type ExternalLayer, type IdentityRegistrar, type TenantTarget } from './layers';
+import { LayerError, REGISTRATION_INVALID, type ExternalLayer, type IdentityRegistrar, type TenantTarget } from './layers';
 import { firstDifference, isSubset } from './object-diff';
 import type { TenantSettings } from './operator-settings';
 import {
@@ -407,7 +407,7 @@ export class TenantReconciler implements Reconciler {
     const ready = findCondition(outcome.conditions, 'Ready')?.status === 'True';
     if (ready) return tenant.spec.suspend ? 'Suspended' : 'Ready';
     // Failed: a layer failed for a reason that retrying won't fix by itself (configuration), else Provisioning.
-    const permanent = outcome.conditions.some((c) => c.status === 'False' && ['DedicatedTierDisabled', 'ApplyRejected'].includes(c.reason));
+    const permanent = outcome.conditions.some((c) => c.status === 'False' && ['DedicatedTierDisabled', 'ApplyRejected', REGISTRATION_INVALID].includes(c.reason));
     return permanent ? 'Failed' : 'Provisioning';
   }
 
