@@ -15,12 +15,16 @@ import { PaymentsService } from './services/payments.service';
 import { PaymentsUserDataRepository } from './repositories/user-data.repository';
 import { PaymentsUserDataService } from './services/user-data.service';
 
-/** Payments keeps its state in PostgreSQL only (idempotency included), so it needs no Redis. */
+/**
+ * Payments keeps its state in PostgreSQL only (idempotency included). Redis holds nothing of its own: it is there for
+ * the kit's rate limits (60 requests a minute per address by default), which need one counter for every replica.
+ */
 @Module({
   imports: [
     ServiceKitModule.forRoot({
       name: SERVICE_NAME,
       database: { entities: PAYMENTS_ENTITIES, migrations: PAYMENTS_MIGRATIONS },
+      redis: true,
     }),
     // Outbox relay (payment.succeeded, user.data.erased) and consumer (GDPR and organisation lifecycle, from auth).
     BusModule.forRootAsync({

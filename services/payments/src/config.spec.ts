@@ -6,6 +6,7 @@ const base = {
   DATABASE_URL: 'postgres://payments:secret@127.0.0.1:5432/payments',
   AMQP_URL: 'amqp://127.0.0.1:5672',
   AUTH_JWKS_URL: 'http://127.0.0.1:3001/.well-known/jwks.json',
+  REDIS_URL: 'redis://127.0.0.1:6379',
 };
 
 function refusal(env: Record<string, string>): ConfigError {
@@ -46,7 +47,9 @@ describe('loadPaymentsConfig', () => {
     expect(refusal({ ...base, NODE_ENV: 'production', PAYMENT_PROVIDER: 'stripe' }).message).toContain('PAYMENT_PROVIDER=stripe is not implemented yet');
   });
 
-  it('does not need REDIS_URL', () => {
-    expect(() => loadPaymentsConfig({ ...base, NODE_ENV: 'test', PAYMENT_PROVIDER: 'dev-instant' })).not.toThrow();
+  it('requires REDIS_URL: the API rate limits count in Redis, or checkout would be unlimited', () => {
+    const { REDIS_URL: _omitted, ...withoutRedis } = base;
+    const error = refusal({ ...withoutRedis, NODE_ENV: 'test', PAYMENT_PROVIDER: 'dev-instant' });
+    expect(error.problems).toEqual([expect.objectContaining({ variable: 'REDIS_URL' })]);
   });
 });

@@ -6,8 +6,11 @@ export const PAYMENT_PROVIDERS = ['dev-instant', 'stripe'] as const;
 /** Environments in which the dev-instant provider (completes checkouts without charging) may run. */
 export const DEV_INSTANT_ENVIRONMENTS: readonly string[] = ['development', 'test'];
 
-/** Payments keeps everything (idempotency included) in PostgreSQL: no REDIS_URL. */
-export const paymentsConfigSchema = baseConfigSchema.omit({ REDIS_URL: true }).extend({
+/**
+ * Payments keeps its state (idempotency included) in PostgreSQL; REDIS_URL is for the kit's API rate limits only
+ * (per address, user and tenant, counted in Redis like every other service's), so checkout is not unlimited.
+ */
+export const paymentsConfigSchema = baseConfigSchema.extend({
   /** No default: which processor takes money is never chosen by accident. */
   PAYMENT_PROVIDER: envEnum(PAYMENT_PROVIDERS),
 });

@@ -41,6 +41,7 @@ describe('payments service (HTTP, PostgreSQL, RabbitMQ)', () => {
       LOG_LEVEL: 'silent',
       DATABASE_URL: database.appUrl,
       AMQP_URL: vhost.url,
+      REDIS_URL: process.env.RF_TEST_REDIS_URL,
       AUTH_JWKS_URL: issuer.jwksUrl,
       PAYMENT_PROVIDER: 'dev-instant',
     });
