@@ -43,7 +43,7 @@ import { findCondition, setCondition, type ConditionInput } from './conditions';
 import { decodeSecretData, generatePasswords, passwordEntries, readPasswords, type TenantPasswords } from './credentials';
 import { DEPLOYMENTS, kindOf, WORKLOAD_KINDS } from './kinds';
 import { LayerError, REGISTRATION_INVALID, type ExternalLayer, type IdentityRegistrar, type TenantTarget } from './layers';
-import { firstDifference, isSubset } from './object-diff';
+import { isSubset } from './object-diff';
 import type { TenantSettings } from './operator-settings';
 import {
   CUSTOM_RESOURCE_DEFINITIONS,
@@ -126,17 +126,13 @@ export class TenantReconciler implements Reconciler {
       const before = findCondition(conditions, input.type);
       conditions = setCondition(conditions, input, generation, now);
       if (input.status === 'False') failed.push(input.type);
-      // Events for what a human would want to know: a layer failing (or failing differently) and a layer back after a
-      // failure. A new tenant's layers coming up are summed up by the one Ready event (Events are API writes too).
-      const failing = input.status === 'False' && (before?.status !== 'False' || before.reason !== input.reason);
-      const recovered = input.status === 'True' && before?.status === 'False';
-      if (failing || recovered) {
-        this.options.events.record(tenant, failing ? 'Warning' : 'Normal', input.reason, `${input.type}: ${input.message}`);
+      if (before?.status !== input.status || (input.status === 'False' && before?.reason !== input.reason)) {
+        this.options.events.record(tenant, input.status === 'False' ? 'Warning' : 'Normal', input.reason, `${input.type}: ${input.message}`);
       }
     };
 
     // Credentials: the passwords live in the tenant's Secret; generated once (or on a rotation request).
-    const existing = await this.currentSecretData(namespace, tenant.spec.tier, signal);
+    const existing = await this.currentSecretData(namespace, signal);
     const rotation = tenant.metadata.annotations?.[ROTATE_CREDENTIALS_ANNOTATION] ?? '';
     let passwords: TenantPasswords | undefined;
     if (tenant.spec.tier === 'dedicated') {
@@ -356,9 +352,7 @@ export class TenantReconciler implements Reconciler {
   private async applyAll(desired: readonly DesiredObject[], signal: AbortSignal): Promise<void> {
     for (const { resource, object } of desired) {
       const live = this.cached(resource, object);
-      const differs = live ? firstDifference(object, live) : 'missing';
-      if (differs === undefined) continue;
-      this.logger.debug('Applying an object that differs from the cluster', { kind: resource.kind, object: objectKey(object), field: differs });
+      if (live && isSubset(object, live)) continue;
       await this.options.applier.apply(resource, object, { signal });
     }
   }
@@ -389,15 +383,11 @@ export class TenantReconciler implements Reconciler {
     return this.options.caches.get(resource)?.get(objectKey(object));
   }
 
-  /**
-   * The tenant Secret's data: from the cache, else (just created, or the cache is behind) from the API server. A
-   * shared tenant's Secret holds nothing that cannot be recomputed (no passwords), so a cache miss is taken as is:
-   * one GET less for every new shared tenant.
-   */
-  private async currentSecretData(namespace: string, tier: RallyForgeTenant['spec']['tier'], signal: AbortSignal): Promise<Record<string, string> | undefined> {
+  /** The tenant Secret's data: from the cache, else (just created, or the cache is behind) from the API server. */
+  private async currentSecretData(namespace: string, signal: AbortSignal): Promise<Record<string, string> | undefined> {
     const key = `${namespace}/${CREDENTIALS_SECRET}`;
     let secret = this.options.caches.get(SECRETS)?.get(key) as (KubeObject & { data?: Record<string, string> }) | undefined;
-    if (!secret && tier === 'dedicated') {
+    if (!secret) {
       secret = await new ResourceClient<KubeObject & { data?: Record<string, string> }>(this.options.client, SECRETS).find(CREDENTIALS_SECRET, namespace, signal);
     }
     return secret ? decodeSecretData(secret.data) : undefined;
