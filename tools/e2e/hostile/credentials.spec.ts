@@ -8,6 +8,8 @@
  * minute per address, 120 per user); every call comes from its own documentation address through X-Forwarded-For
  * (loopback is a trusted proxy), so other test files sharing Redis and 127.0.0.1 neither count nor get counted.
  */
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
 import { decodeJwt } from 'jose';
 import { GOOD_PASSWORD } from '@rallyforge/auth/test/auth-harness';
 import { randomClientAddress, startInProcessPlatform, type InProcessPlatform, type Member } from '../../test/in-process-platform';
@@ -17,21 +19,43 @@ const REFRESH = '/api/v1/auth/refresh';
 const REGISTER = '/api/v1/auth/register';
 const LOCKOUT_SECONDS = 15 * 60;
 
+/**
+ * As in a dedicated tenant's release, whose Redis user may only touch `t:<id>:*`: counters that belong to no tenant
+ * (per address) must live under this prefix, or the ACL refuses them and the limits silently fail open.
+ */
+const RELEASE_PREFIX = `t:rf-release-${randomBytes(3).toString('hex')}:`;
+
 let platform: InProcessPlatform;
 let org: string;
+let redis: Redis;
 
 beforeAll(async () => {
+  const limits = { RATE_LIMIT_IP_PER_MINUTE: '60', RATE_LIMIT_USER_PER_MINUTE: '120', REDIS_KEY_PREFIX: RELEASE_PREFIX };
   platform = await startInProcessPlatform('hostile_credentials', {
     clientAddresses: 'random',
-    auth: { LOGIN_RATE_LIMIT_MAX_PER_IP: '5', LOGIN_RATE_LIMIT_MAX_PER_ACCOUNT: '5', LOGIN_MAX_FAILURES: '5', RATE_LIMIT_IP_PER_MINUTE: '60', RATE_LIMIT_USER_PER_MINUTE: '120' },
-    services: { RATE_LIMIT_IP_PER_MINUTE: '60', RATE_LIMIT_USER_PER_MINUTE: '120' },
+    auth: { LOGIN_RATE_LIMIT_MAX_PER_IP: '5', LOGIN_RATE_LIMIT_MAX_PER_ACCOUNT: '5', LOGIN_MAX_FAILURES: '5', ...limits },
+    services: limits,
   });
+  redis = new Redis(process.env.RF_TEST_REDIS_URL!);
   org = await platform.organisation('credentials');
 }, 120_000);
 
 afterAll(async () => {
+  redis?.disconnect();
   await platform?.close();
 });
+
+/** Every Redis key whose name contains `fragment`. */
+async function keysContaining(fragment: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `*${fragment.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
+    cursor = next;
+    found.push(...keys);
+  } while (cursor !== '0');
+  return found;
+}
 
 const login = (body: Record<string, unknown>, from = randomClientAddress()) =>
   platform.call('auth', 'POST', LOGIN, { body, headers: { 'x-forwarded-for': from } });
@@ -141,6 +165,24 @@ describe('API rate limits', () => {
     expect(limited).toBeDefined();
     expect(limited!.body).toMatchObject({ code: 'TOO_MANY_REQUESTS', message: expect.stringContaining('per user') });
     expectRetryAfter(limited!.headers, 60);
+  });
+});
+
+describe('Redis keys of the login protection', () => {
+  it("keeps an organisation's lockout and login counters under t:<id>: and per-address counters under REDIS_KEY_PREFIX", async () => {
+    const keyed = await platform.organisation('keyed');
+    const user = await platform.account(keyed, 'keyed');
+    const address = randomClientAddress();
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      expect((await login({ organisation: keyed, email: user.email, password: `Wrong-${attempt}-Password` }, address)).status).toBe(401);
+    }
+
+    const tenantKeys = await keysContaining(keyed);
+    expect(tenantKeys.length).toBeGreaterThan(0);
+    expect(tenantKeys.filter((key) => !key.startsWith(`t:${keyed}:`))).toEqual([]);
+    const addressKeys = await keysContaining(address);
+    expect(addressKeys.length).toBeGreaterThanOrEqual(2); // the kit's per-address counter and auth's login counter
+    expect(addressKeys.filter((key) => !key.startsWith(RELEASE_PREFIX))).toEqual([]);
   });
 });
 

@@ -3,7 +3,11 @@ import { InjectRedis } from '@rallyforge/service-kit';
 import type Redis from 'ioredis';
 import { createHash } from 'node:crypto';
 
-const KEY_PREFIX = 'auth:login-failures:';
+/**
+ * Under the tenant's Redis prefix (`t:<id>:`, docs/TENANCY): a dedicated tenant's Redis user may only touch its own
+ * prefix, and a refused key would make the lockout fail open.
+ */
+const KEY_SUFFIX = ':auth:login-failures:';
 
 export const LoginAttemptMessages = {
   redisFailed: (operation: string, error: unknown) =>
@@ -59,5 +63,5 @@ export class LoginAttemptRepository {
 }
 
 function key(tenantId: string, email: string): string {
-  return `${KEY_PREFIX}${tenantId}:${createHash('sha256').update(email).digest('base64url')}`;
+  return `t:${tenantId}${KEY_SUFFIX}${createHash('sha256').update(email).digest('base64url')}`;
 }

@@ -1,10 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRedis } from '@rallyforge/service-kit';
+import { InjectConfig, InjectRedis } from '@rallyforge/service-kit';
 import type Redis from 'ioredis';
 import { createHash } from 'node:crypto';
+import type { AuthConfig } from '../config';
 
-/** Per-IP counters are platform-wide (one address spraying many organisations is one attacker). */
-const IP_KEY_PREFIX = 'auth:login-rate:ip:';
+/**
+ * Per-IP counters are platform-wide (one address spraying many organisations is one attacker), so they belong to no
+ * tenant: they go under the kit's REDIS_KEY_PREFIX like its own per-address counters (`t:<id>:` in a dedicated
+ * tenant's release, whose Redis user may touch nothing else: a refused key would make the limit fail open).
+ */
+const IP_KEY_SUFFIX = 'auth:login-rate:ip:';
 /** Per-account counters live under the tenant's Redis prefix (`t:<id>:`), e-mail hashed: no personal data in keys. */
 const ACCOUNT_KEY_SUFFIX = ':auth:login-rate:account:';
 
@@ -50,11 +55,18 @@ export const LoginRateLimitMessages = {
 export class LoginRateLimitRepository {
   private readonly logger = new Logger(LoginRateLimitRepository.name);
 
-  constructor(@InjectRedis() private readonly redis: Redis) {}
+  private readonly ipKeyPrefix: string;
+
+  constructor(
+    @InjectRedis() private readonly redis: Redis,
+    @InjectConfig() config: AuthConfig,
+  ) {
+    this.ipKeyPrefix = `${config.REDIS_KEY_PREFIX}${IP_KEY_SUFFIX}`;
+  }
 
   /** Counts one attempt from `ip` (when known) on `tenantId` + `email`; undefined when Redis did not answer. */
   async hit(tenantId: string, email: string, ip: string | undefined, windowSeconds: number): Promise<LoginRateLimitHit | undefined> {
-    const keys = [accountKey(tenantId, email), ...(ip ? [ipKey(ip)] : [])];
+    const keys = [accountKey(tenantId, email), ...(ip ? [`${this.ipKeyPrefix}${ip}`] : [])];
     try {
       const raw = (await this.redis.eval(HIT_SCRIPT, keys.length, ...keys, String(windowSeconds * 1000))) as number[];
       const counter = (index: number): RateLimitCounter => ({ count: Number(raw[index * 2]), remainingMs: Number(raw[index * 2 + 1]) });
@@ -64,10 +76,6 @@ export class LoginRateLimitRepository {
       return undefined;
     }
   }
-}
-
-function ipKey(ip: string): string {
-  return `${IP_KEY_PREFIX}${ip}`;
 }
 
 function accountKey(tenantId: string, email: string): string {
