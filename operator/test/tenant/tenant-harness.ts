@@ -53,6 +53,8 @@ export interface StartOperatorOptions {
   identityName?: string;
   /** Renders the dedicated tier's workloads; default: the production renderer (cdk8s constructs). */
   workloads?: WorkloadRenderer;
+  /** How long one shared-tier check serves every shared tenant. @default the provisioners' (10 s) */
+  sharedCheckTtlMs?: number;
 }
 
 export interface TenantHarness {
@@ -222,7 +224,8 @@ export async function createTenantHarness(label: string): Promise<TenantHarness>
     },
     async startOperator(options = {}) {
       const config = options.configure ? options.configure(structuredClone(externalConfig)) : externalConfig;
-      const external = options.external ?? createExternalLayers(config);
+      const logger = operatorLogger(runId, options.identityName);
+      const external = options.external ?? createExternalLayers(config, { logger, sharedCheckTtlMs: options.sharedCheckTtlMs });
       const identity = options.identity ?? new BusIdentityRegistrar({ amqpUrl: authEnv.vhost.url });
       const operatorSettings = { ...settings, ...options.settings };
       const operator = await createTenantOperator({
@@ -237,7 +240,7 @@ export async function createTenantHarness(label: string): Promise<TenantHarness>
         healthProbe: false,
         maxConcurrentReconciles: 4,
         gracefulShutdownTimeoutMs: 10_000,
-        logger: operatorLogger(runId, options.identityName),
+        logger,
       });
       const abort = new AbortController();
       let stopped = false;
