@@ -74,7 +74,7 @@ export interface TenantHarness {
   waitForTenant(name: string, what: string, probe: (tenant: RallyForgeTenant) => boolean, timeoutMs?: number): Promise<RallyForgeTenant>;
   waitForGone(name: string, timeoutMs?: number): Promise<void>;
   /** Events the operator recorded about the tenant (reason and message). */
-  events(name: string): Promise<Array<{ type: string; reason: string; message: string; count: number }>>;
+  events(name: string): Promise<Array<{ type: string; reason: string; message: string; count: number; host?: string }>>;
   startOperator(options?: StartOperatorOptions): Promise<RunningTestOperator>;
   /**
    * Removes whatever a tenant may have left behind (its namespace, databases, roles, vhost, users, ACL user, keys,
@@ -216,11 +216,11 @@ export async function createTenantHarness(label: string): Promise<TenantHarness>
     waitForGone: (name, timeoutMs = CONVERGE_TIMEOUT_MS) =>
       eventually(async () => (await tenants.find(name)) === undefined, timeoutMs, `tenant ${name} to be gone`).then(() => undefined),
     async events(name) {
-      const list = await new ResourceClient<KubeObject & { type: string; reason: string; message: string; count?: number; involvedObject: { kind: string; name: string } }>(
+      const list = await new ResourceClient<KubeObject & { type: string; reason: string; message: string; count?: number; reportingInstance?: string }>(
         cluster.client,
         EVENTS,
       ).list({ namespace: CLUSTER_SCOPED_EVENT_NAMESPACE, fieldSelector: `involvedObject.kind=${TENANTS.kind},involvedObject.name=${name}` });
-      return list.items.map((e) => ({ type: e.type, reason: e.reason, message: e.message, count: e.count ?? 1 }));
+      return list.items.map((e) => ({ type: e.type, reason: e.reason, message: e.message, count: e.count ?? 1, host: e.reportingInstance }));
     },
     async startOperator(options = {}) {
       const config = options.configure ? options.configure(structuredClone(externalConfig)) : externalConfig;
