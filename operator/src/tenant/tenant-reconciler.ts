@@ -423,10 +423,18 @@ function order(type: string): number {
   return i < 0 ? CONDITION_ORDER.length : i;
 }
 
+/** The cause the API server's NamespaceLifecycle admission gives when it refuses content in a terminating namespace. */
+const NAMESPACE_TERMINATING = 'NamespaceTerminating';
+
 function failure(type: ConditionType, error: unknown, fallbackReason: string, what: string): ConditionInput {
   if (error instanceof LayerError) return { type, status: 'False', reason: error.reason, message: error.message };
   if (error instanceof ApplyConflictError) return { type, status: 'False', reason: 'ApplyConflict', message: error.message };
   if (error instanceof KubeApiError) {
+    // Also a 403, but no RBAC problem: the namespace is going away (a tenant of this name was deleted with policy
+    // Delete, or someone deleted it). Once it is gone the next attempt creates it again.
+    if (error.statusCode === 403 && error.status.details?.causes?.some((c) => c.reason === NAMESPACE_TERMINATING)) {
+      return { type, status: 'False', reason: NAMESPACE_TERMINATING, message: `${what}: the namespace is still being deleted; the operator creates it again once it is gone (retrying with backoff).` };
+    }
     if (error.statusCode === 403) return { type, status: 'False', reason: 'Forbidden', message: `${what}: ${error.message}. Check the operator's RBAC (charts/rallyforge-operator).` };
     if (error.statusCode === 422 || error.statusCode === 400) return { type, status: 'False', reason: 'ApplyRejected', message: `${what}: the API server refused it: ${error.message}` };
     return { type, status: 'False', reason: fallbackReason, message: `${what}: ${error.message}. Retrying with backoff.` };

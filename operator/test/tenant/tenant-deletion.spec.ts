@@ -109,6 +109,41 @@ describe('RallyForgeTenant deletion and unavailable systems (real control plane,
     }
   });
 
+  it("re-created while its predecessor's namespace is still terminating: Namespace False NamespaceTerminating, then Ready", async () => {
+    const operator = await harness.startOperator();
+    const id = harness.tenantId('again');
+    const namespace = `rf-${id}`;
+    const configMaps = client({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true });
+    try {
+      await harness.create(harness.manifest(id, {}));
+      await harness.waitForCondition(id, 'Ready', 'True');
+      // Something in the namespace that takes its time to go (here: a finalizer of ours), as pods and volumes do.
+      await configMaps.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'slow-to-go', namespace, finalizers: ['rallyforge.io/test-hold'] } });
+      await harness.tenants.delete(id);
+      await harness.waitForGone(id);
+      expect((await backends.namespace(id))?.metadata.deletionTimestamp).toBeDefined();
+
+      await harness.create(harness.manifest(id, {}));
+      const waiting = await harness.waitForCondition(id, 'Namespace', 'False', 60_000);
+      expect(condition(waiting, 'Namespace')).toMatchObject({
+        reason: 'NamespaceTerminating',
+        message: `applying the objects of namespace ${namespace} failed: the namespace is still being deleted; the operator creates it again once it is gone (retrying with backoff).`,
+      });
+      expect(waiting.status?.phase).toBe('Provisioning');
+
+      await configMaps.patch('slow-to-go', namespace, { metadata: { finalizers: null } }, { type: 'merge' });
+      await harness.waitForCondition(id, 'Ready', 'True', 120_000);
+      const ns = await backends.namespace(id);
+      expect(ns?.metadata.deletionTimestamp).toBeUndefined();
+      expect(await backends.secret(id)).toEqual({ TENANT_ID: id, REDIS_KEY_PREFIX: `t:${id}:` });
+    } finally {
+      await configMaps.patch('slow-to-go', namespace, { metadata: { finalizers: null } }, { type: 'merge' }).catch(() => undefined);
+      await harness.tenants.delete(id).catch(() => undefined);
+      await harness.waitForGone(id).catch(() => undefined);
+      await operator.stop();
+    }
+  });
+
   it('RabbitMQ down: the tenant shows MessageBroker False with what to do, the other layers provisioned; Ready once it is back', async () => {
     const port = await closedPort();
     const broken = await harness.startOperator({ configure: (c) => ({ ...c, rabbitmq: { ...c.rabbitmq, managementUrl: `http://127.0.0.1:${port}` } }) });
@@ -191,6 +226,34 @@ describe('RallyForgeTenant deletion and unavailable systems (real control plane,
       await eventually(async () => (await backends.namespace(id)) === undefined, 120_000, `namespace rf-${id} to be deleted`);
     } finally {
       await healthy.stop();
+    }
+  });
+
+  it('gives up after the deletion timeout: the finalizer comes off and an Event says what to clean up by hand', async () => {
+    const port = await closedPort();
+    const deletionTimeoutMs = 3_000;
+    const broken = await harness.startOperator({
+      configure: (c) => ({ ...c, redis: { ...c.redis, adminUrl: `redis://127.0.0.1:${port}/0` } }),
+      settings: { deletionTimeoutMs },
+    });
+    const id = harness.tenantId('abandon');
+    try {
+      await harness.create(harness.manifest(id, {}));
+      await harness.waitForCondition(id, 'Cache', 'False', 60_000, 'RedisUnavailable');
+      const deletedAt = Date.now();
+      await harness.tenants.delete(id);
+      await harness.waitForGone(id, 60_000);
+      // Not before the timeout (the deletionTimestamp has whole seconds), and not much after it either.
+      expect(Date.now() - deletedAt).toBeGreaterThanOrEqual(deletionTimeoutMs - 1_000);
+      const abandoned = (await harness.events(id)).find((e) => e.reason === 'CleanupAbandoned');
+      expect(abandoned).toMatchObject({ type: 'Warning' });
+      expect(abandoned?.message).toMatch(
+        new RegExp(`^Deleting with deletionPolicy Delete failed: Redis: Redis at 127\\.0\\.0\\.1:${port} is unreachable .*\\. Gave up after 3 s: clean these up by hand\\.$`),
+      );
+      // What did not fail was done: the organisation is gone from auth.
+      expect(await organisation(id)).toBeUndefined();
+    } finally {
+      await broken.stop();
     }
   });
 });
