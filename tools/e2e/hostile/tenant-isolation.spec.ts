@@ -64,7 +64,6 @@ interface Attempt {
 type Probe = (world: World, op: ApiOperation) => Attempt[] | Promise<Attempt[]>;
 
 const NOT_FOUND = [404] as const;
-const FORBIDDEN_OR_NOT_FOUND = [403, 404] as const;
 
 /** The victim's id in the path, against a random id of the same kind in the control. */
 function pathAttempt(label: string, as: Member, path: string, ids: Record<string, string>, statuses: readonly number[] = NOT_FOUND, body?: unknown): Attempt {
@@ -257,7 +256,7 @@ const PROBES: Record<string, Probe> = {
     pathAttempt("another organisation's admin", w.adminB, op.path, { id: w.invitationId }),
     pathAttempt('a veteran of the same organisation', w.mallory, op.path, { id: w.invitationId }, [403]),
   ],
-  'GET /api/v1/auth/audit': (w) => [
+  'GET /api/v1/auth/audit': (w): Attempt[] => [
     { label: "the victim's entries by actor", as: w.adminB, path: '/api/v1/auth/audit', query: { actor: w.vicky.id }, expect: { own: true, check: (r) => expect(r.body.items).toEqual([]) } },
     { label: 'with a tenant id', as: w.adminB, path: '/api/v1/auth/audit', query: { tenantId: w.orgA }, expect: { rejected: true } },
     { label: 'by a veteran of orgA', as: w.mallory, path: '/api/v1/auth/audit', expect: { refused: [403], control: { path: '/api/v1/auth/audit' } } },
