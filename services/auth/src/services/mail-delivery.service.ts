@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectConfig } from '@rallyforge/service-kit';
+import { forbidden, InjectConfig } from '@rallyforge/service-kit';
 import type { EntityManager } from 'typeorm';
 import { SmtpMailer } from '../clients/smtp-mailer';
 import type { AuthConfig } from '../config';
@@ -51,7 +51,8 @@ export class MailDeliveryService {
 
   async deliver(manager: EntityManager, caller: MailDeliveryCaller, request: EmailRequestedEvent): Promise<void> {
     if (caller.actor?.kind !== 'service' || caller.actor.id !== AUTH_SERVICE_ACTOR.id) {
-      throw new Error(MailMessages.forbiddenActor);
+      // A refusal (403): parked at once, not retried for a minute (retrying cannot change the sender).
+      throw forbidden(MailMessages.forbiddenActor);
     }
     const { tenantId, messageId } = caller;
     const template = request.template;

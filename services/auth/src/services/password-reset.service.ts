@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Events, type Payload } from '@rallyforge/contracts';
-import { InjectConfig, validationFailed } from '@rallyforge/service-kit';
+import { forbidden, InjectConfig, validationFailed } from '@rallyforge/service-kit';
 import type { EntityManager } from 'typeorm';
 import { AuthErrors } from '../auth.errors';
 import type { AuthConfig } from '../config';
@@ -98,7 +98,8 @@ export class PasswordResetService {
    */
   async issue(manager: EntityManager, caller: BusCaller, event: PasswordResetRequestedEvent): Promise<void> {
     if (caller.actor?.kind !== 'service' || caller.actor.id !== AUTH_SERVICE_ACTOR.id) {
-      throw new Error(PasswordResetMessages.forbiddenActor);
+      // A refusal (403): parked at once, not retried for a minute (retrying cannot change the sender).
+      throw forbidden(PasswordResetMessages.forbiddenActor);
     }
     const tenantId = caller.tenantId;
     await this.transactions.scopeToTenant(manager, tenantId);
