@@ -52,6 +52,8 @@ export const RealtimeMessages = {
   upgradeFailed: (error: string) => `Live connection upgrade failed: ${error}`,
   eventTenantMismatch: (id: string, type: string) => `Refused event ${id} (${type}): its tenant does not match the message tenant`,
   eventWithoutRecipient: (id: string, type: string) => `Dropped event ${id} (${type}): it names no user to notify`,
+  eventForeignActor: (id: string, type: string) =>
+    `Refused event ${id} (${type}): its actor is missing or is another user than the one it notifies; only the user concerned or a service may cause it`,
   invalidChannelMessage: (channel: string) => `Ignored an unreadable message on Redis channel ${channel}`,
   liveUpdatesUnavailable: 'Live updates are temporarily unavailable; reconnect in a few seconds',
   redisUnavailable: (error: string) => `Refused a live connection: Redis failed (${error})`,

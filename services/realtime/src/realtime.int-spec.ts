@@ -55,8 +55,11 @@ describe('realtime service (two instances, Redis, RabbitMQ)', () => {
     return client;
   };
 
+  /** As the producing services publish: the user the event is about caused it, and is its actor. */
   async function publish<C extends MessageContract>(contract: C, tenantId: string, payload: Payload<C>): Promise<string> {
-    const message = toOutgoingMessage(createEnvelope(contract, payload, { tenantId }));
+    const data = payload as { ownerId?: string; userId?: string };
+    const actor = { kind: 'user' as const, id: (data.ownerId ?? data.userId)!, roles: ['veteran'] };
+    const message = toOutgoingMessage(createEnvelope(contract, payload, { tenantId, actor }));
     channel.publish(message.exchange, message.routingKey, message.content, message.options);
     await channel.waitForConfirms();
     return message.options.messageId;

@@ -1,7 +1,7 @@
-import { Controller } from '@nestjs/common';
+import { Controller, UseFilters } from '@nestjs/common';
 import { Ctx, EventPattern } from '@nestjs/microservices';
 import { Events } from '@rallyforge/contracts';
-import { BusContext } from '@rallyforge/bus';
+import { BusContext, BusExceptionFilter } from '@rallyforge/bus';
 import { EventFanoutService } from '../services/event-fanout.service';
 
 /**
@@ -9,6 +9,8 @@ import { EventFanoutService } from '../services/event-fanout.service';
  * and tenant header before they run; each hands the event to the fan-out in one line.
  */
 @Controller()
+// Keeps a handler's real error: a refusal (403) is parked at once with its message instead of retried as a failure.
+@UseFilters(BusExceptionFilter)
 export class RealtimeEventsController {
   constructor(private readonly fanout: EventFanoutService) {}
 

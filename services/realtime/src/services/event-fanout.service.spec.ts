@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { Envelope } from '@rallyforge/contracts';
 import type { RealtimeMetrics } from '../metrics/realtime.metrics';
 import type { UserChannelRepository } from '../repositories/user-channel.repository';
-import { EventFanoutService, TenantMismatchError } from './event-fanout.service';
+import { EventFanoutService, ForeignActorError, TenantMismatchError } from './event-fanout.service';
 
 describe('EventFanoutService', () => {
   beforeAll(() => Logger.overrideLogger(false));
@@ -39,6 +39,23 @@ describe('EventFanoutService', () => {
     await expect(service.forward(event({ tenantId: 'vso-south' }), 'vso-north')).rejects.toBeInstanceOf(TenantMismatchError);
     await expect(service.forward(event({ tenantId: '_platform' }), '_platform')).rejects.toBeInstanceOf(TenantMismatchError);
     expect(publish).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['another user', { kind: 'user' as const, id: randomUUID(), roles: ['veteran'] }],
+    ['no actor', undefined],
+  ])('refuses (403, parked) an event caused by %s about the recipient, publishing nothing', async (_label, actor) => {
+    const { publish, service } = setup();
+    const refused = service.forward(event({ actor }), 'vso-north');
+    await expect(refused).rejects.toBeInstanceOf(ForeignActorError);
+    await expect(refused).rejects.toMatchObject({ status: 403 });
+    expect(publish).not.toHaveBeenCalled();
+  });
+
+  it('forwards an event a service caused', async () => {
+    const { publish, service } = setup();
+    await service.forward(event({ actor: { kind: 'service', id: 'payments', roles: [] } }), 'vso-north');
+    expect(publish).toHaveBeenCalledTimes(1);
   });
 
   it('drops an event that names no user', async () => {

@@ -1,13 +1,36 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Envelope } from '@rallyforge/contracts';
+import type { Actor, Envelope } from '@rallyforge/contracts';
+import { AppError, ErrorCode } from '@rallyforge/service-kit';
 import { RealtimeMetrics } from '../metrics/realtime.metrics';
 import { RealtimeMessages, userChannel } from '../realtime.constants';
 import { UserChannelRepository } from '../repositories/user-channel.repository';
 import { isDeliverableTenant, recipientOf, toLiveEvent } from './live-event';
 
-/** Thrown for an event whose tenant does not match the tenant of the message that carried it. */
-export class TenantMismatchError extends Error {
-  override readonly name = 'TenantMismatchError';
+/**
+ * Thrown for an event whose tenant does not match the tenant of the message that carried it. A refusal (403): the bus
+ * parks it at once for someone to look at; retrying cannot fix it.
+ */
+export class TenantMismatchError extends AppError {
+  constructor(message: string) {
+    super(403, ErrorCode.FORBIDDEN, message);
+  }
+}
+
+/** Thrown for an event a user caused about someone else, or that names no actor: a forgery, parked at once. */
+export class ForeignActorError extends AppError {
+  constructor(message: string) {
+    super(403, ErrorCode.FORBIDDEN, message);
+  }
+}
+
+/**
+ * Whether `actor` may cause a live event for `recipient`. Every forwarded event is the recipient's own doing (they
+ * filed the claim, uploaded the evidence, paid) and its producer names them as the actor; services speak for
+ * themselves. A user actor naming someone else would let any user push made-up events to another user's screen.
+ */
+export function mayNotify(actor: Actor | undefined, recipient: string): boolean {
+  if (!actor) return false;
+  return actor.kind === 'service' || actor.id === recipient;
 }
 
 /**
@@ -25,7 +48,8 @@ export class EventFanoutService {
 
   /**
    * `messageTenantId` is the tenant the bus verified for this delivery (header = envelope). The channel is built
-   * from it, never from the payload, so an event can only ever reach users of its own tenant.
+   * from it, never from the payload, so an event can only ever reach users of its own tenant; and a user actor can
+   * only reach their own channel (`mayNotify`).
    */
   async forward(envelope: Envelope, messageTenantId: string): Promise<void> {
     if (envelope.tenantId !== messageTenantId || !isDeliverableTenant(messageTenantId)) {
@@ -36,6 +60,9 @@ export class EventFanoutService {
     if (!userId) {
       this.logger.warn(RealtimeMessages.eventWithoutRecipient(envelope.id, envelope.type));
       return;
+    }
+    if (!mayNotify(envelope.actor, userId)) {
+      throw new ForeignActorError(RealtimeMessages.eventForeignActor(envelope.id, envelope.type));
     }
     await this.channels.publish(userChannel(messageTenantId, userId), JSON.stringify(toLiveEvent(envelope)));
     this.metrics.eventsForwarded.inc({ type: envelope.type });
