@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { Registry } from 'prom-client';
 import { type Clock, systemClock } from './clock';
@@ -281,6 +282,9 @@ export class Manager {
 
   private async startControllers(leading: AbortSignal): Promise<void> {
     const informers = [...new Set(this.controllers.flatMap((c) => c.bindings.map((b) => b.informer)))];
+    // Each waiting informer listens on `leading`: the tenant operator has 17 of them, above Node's default of 10, and
+    // Node would warn of an EventTarget leak that is not one (the listeners go once the caches have synced).
+    setMaxListeners(Math.max(10, informers.length + 10), leading);
     const synced = await Promise.all(informers.map((informer) => informer.waitForSync(leading)));
     if (leading.aborted || this.stopping || synced.includes(false)) return;
     for (const { controller, bindings } of this.controllers) {

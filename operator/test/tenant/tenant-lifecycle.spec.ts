@@ -6,7 +6,7 @@ import { ResourceClient, type ResourceType } from '../../src/controller-core';
 import { NETWORK_POLICIES, RESOURCE_QUOTAS, DEPLOYMENTS, LIMIT_RANGES, ROLE_BINDINGS, ROLES } from '../../src/tenant/kinds';
 import { TENANT_FINALIZER, TENANT_LABEL, TIER_LABEL, type RallyForgeTenant } from '../../src/tenant/tenant-api';
 import { CLUSTER_TIMEOUT_MS, eventually } from '../support/test-cluster';
-import { DATA_SERVICES, TenantBackends, withPostgres, type Loose } from './tenant-backends';
+import { DATA_SERVICES, rejection, TenantBackends, withPostgres, type Loose } from './tenant-backends';
 import { createTenantHarness, DEDICATED_CONVERGE_TIMEOUT_MS, type TenantHarness } from './tenant-harness';
 
 const LAYERS = ['Namespace', 'Database', 'MessageBroker', 'Cache', 'Identity', 'Workloads', 'Ready'];
@@ -198,6 +198,52 @@ describe('RallyForgeTenant lifecycle (real control plane, PostgreSQL, RabbitMQ, 
       const updated = await harness.waitForTenant(id, 'generation 2 Ready', (t) => t.metadata.generation === 2 && conditions(t).Ready?.status === 'True', DEDICATED_CONVERGE_TIMEOUT_MS);
       expect(conditions(updated).Workloads).toMatchObject({ status: 'True', reason: 'Available', observedGeneration: 2 });
       expect((await client(RESOURCE_QUOTAS).get('tenant-quota', `rf-${id}`)).spec.hard).toEqual({ 'requests.cpu': '6', 'requests.memory': '12Gi', pods: '40', 'requests.storage': '50Gi' });
+    });
+
+    it('suspend: every login disabled, the services scaled to zero, the organisation suspended; resumed, all back', async () => {
+      const namespace = `rf-${id}`;
+      const secret = (await backends.secret(id))!;
+      await harness.tenants.patch(id, undefined, { spec: { suspend: true } }, { type: 'merge' });
+      const suspended = await harness.waitForTenant(id, 'Suspended', (t) => t.status?.phase === 'Suspended', DEDICATED_CONVERGE_TIMEOUT_MS);
+      expect(conditions(suspended).Ready).toMatchObject({ status: 'True', reason: 'AllLayersReady', message: 'Every layer is provisioned; the tenant is suspended.' });
+      expect(conditions(suspended).Workloads).toMatchObject({ status: 'True', reason: 'ScaledToZero', message: 'The tenant is suspended: its 5 Deployments are scaled to zero.' });
+      expect((await client(DEPLOYMENTS).list({ namespace })).items.map((d) => d.spec.replicas)).toEqual([0, 0, 0, 0, 0]);
+      expect((await backends.postgresObjects(id)).roles.every((r) => !r.login)).toBe(true);
+      expect((await rejection(backends.postgres(secret.AUTH_DATABASE_URL!))).code).toBe('28000');
+      expect((await rejection(backends.amqp(secret.AMQP_URL!))).message).toMatch(/Expected ConnectionOpenOk|NOT_ALLOWED|access to vhost/i);
+      expect((await rejection(backends.redis(secret.REDIS_URL!))).message).toMatch(/WRONGPASS|disabled/i);
+      expect(await organisation(id)).toMatchObject({ suspended: true });
+
+      await harness.tenants.patch(id, undefined, { spec: { suspend: false } }, { type: 'merge' });
+      const resumed = await harness.waitForTenant(id, 'Ready again', (t) => t.status?.phase === 'Ready', DEDICATED_CONVERGE_TIMEOUT_MS);
+      expect(conditions(resumed).Workloads).toMatchObject({ status: 'True', reason: 'Available' });
+      await withPostgres(backends, secret.AUTH_DATABASE_URL!, (c) => c.query('select 1'));
+      await (await backends.amqp(secret.AMQP_URL!)).close();
+      await backends.redis(secret.REDIS_URL!);
+      expect(await organisation(id)).toMatchObject({ suspended: false });
+    });
+
+    it('rotates every password on request (the rotate-credentials annotation); the old ones are refused', async () => {
+      const before = (await backends.secret(id))!;
+      await harness.tenants.patch(id, undefined, { metadata: { annotations: { 'rallyforge.io/rotate-credentials': 'first' } } }, { type: 'merge' });
+      const after = await eventually(async () => {
+        const secret = await backends.secret(id);
+        return secret?.CREDENTIALS_ROTATION === 'first' ? secret : undefined;
+      }, 60_000, 'the credentials to be rotated');
+      await harness.waitForCondition(id, 'Ready', 'True');
+      for (const key of ['PASSWORD_POSTGRES_AUTH', 'PASSWORD_POSTGRES_DOCUMENTS', 'PASSWORD_RABBITMQ', 'PASSWORD_REDIS']) {
+        expect({ key, changed: after[key] !== before[key] }).toEqual({ key, changed: true });
+      }
+      await withPostgres(backends, after.AUTH_DATABASE_URL!, (c) => c.query('select 1'));
+      expect((await rejection(backends.postgres(before.AUTH_DATABASE_URL!))).code).toBe('28P01');
+      await (await backends.amqp(after.AMQP_URL!)).close();
+      expect((await rejection(backends.amqp(before.AMQP_URL!))).message).toMatch(/ACCESS_REFUSED/);
+      await backends.redis(after.REDIS_URL!);
+      expect((await rejection(backends.redis(before.REDIS_URL!))).message).toMatch(/WRONGPASS/);
+      // Rotated once for one request: the resync that follows keeps the new passwords.
+      const events = (await harness.events(id)).filter((e) => e.reason === 'CredentialsRotated');
+      expect(events.map((e) => e.count)).toEqual([1]);
+      expect((await backends.secret(id))?.PASSWORD_RABBITMQ).toBe(after.PASSWORD_RABBITMQ);
     });
 
     it('is deleted with policy Delete: namespace, databases and roles, vhost and user, ACL user and keys, organisation all gone', async () => {
