@@ -56,6 +56,25 @@ describe('RallyForgeTenant drift (real control plane, PostgreSQL, RabbitMQ, Redi
     return [...seen].sort();
   }
 
+  /** The Ready condition's lastTransitionTime once it has stayed True, unchanged, for 3 s. */
+  async function settledReadySince(id: string): Promise<string> {
+    let since: string | undefined;
+    let stableFrom = Date.now();
+    return eventually(
+      async () => {
+        const ready = condition(await harness.tenants.get(id), 'Ready');
+        if (ready?.status !== 'True' || ready.lastTransitionTime !== since) {
+          since = ready?.status === 'True' ? ready.lastTransitionTime : undefined;
+          stableFrom = Date.now();
+          return undefined;
+        }
+        return Date.now() - stableFrom >= 3_000 ? since : undefined;
+      },
+      60_000,
+      `tenant ${id} to stay Ready`,
+    );
+  }
+
   describe('Kubernetes objects come back on watch events (no resync in this operator)', () => {
     let operator: RunningTestOperator;
     let id: string;
@@ -111,8 +130,9 @@ describe('RallyForgeTenant drift (real control plane, PostgreSQL, RabbitMQ, Redi
       operator = await harness.startOperator({ settings: { resyncPeriodMs: SHORT_RESYNC_MS }, sharedCheckTtlMs: 500 });
       id = harness.tenantId('ext');
       await harness.create(harness.manifest(id, { tier: 'dedicated' }));
-      const tenant = await harness.waitForCondition(id, 'Ready', 'True', DEDICATED_CONVERGE_TIMEOUT_MS);
-      readySince = condition(tenant, 'Ready')?.lastTransitionTime;
+      await harness.waitForCondition(id, 'Ready', 'True', DEDICATED_CONVERGE_TIMEOUT_MS);
+      // Let it settle first: the autoscalers bring each service to its minimum right after it became Available.
+      readySince = await settledReadySince(id);
     });
 
     afterAll(async () => {
