@@ -320,14 +320,16 @@ export class TenantReconciler implements Reconciler {
     const deletedAt = Date.parse(tenant.metadata.deletionTimestamp!);
     if (failures.length) {
       const overdue = now - deletedAt > this.options.settings.deletionTimeoutMs;
-      const message = `Deleting with deletionPolicy ${policy} failed: ${failures.join(' | ')}`;
+      // The layers' messages are sentences already: end the list with one period, not a second one.
+      const listed = `Deleting with deletionPolicy ${policy} failed: ${failures.join(' | ')}`;
+      const message = /[.!?]$/.test(listed) ? listed : `${listed}.`;
       if (!overdue) {
-        this.options.events.record(tenant, 'Warning', 'CleanupFailed', `${message}. Retrying with backoff.`);
-        const conditions = setCondition(tenant.status?.conditions ?? [], { type: 'Ready', status: 'False', reason: 'CleanupFailed', message: `${message}. Retrying; the finalizer comes off after ${Math.round(this.options.settings.deletionTimeoutMs / 1000)} s at most.` }, tenant.metadata.generation ?? 0, new Date(now));
+        this.options.events.record(tenant, 'Warning', 'CleanupFailed', `${message} Retrying with backoff.`);
+        const conditions = setCondition(tenant.status?.conditions ?? [], { type: 'Ready', status: 'False', reason: 'CleanupFailed', message: `${message} Retrying; the finalizer comes off after ${Math.round(this.options.settings.deletionTimeoutMs / 1000)} s at most.` }, tenant.metadata.generation ?? 0, new Date(now));
         await this.writeStatus(tenant, conditions, 'Deleting', signal);
         return { requeue: true };
       }
-      this.options.events.record(tenant, 'Warning', 'CleanupAbandoned', `${message}. Gave up after ${Math.round(this.options.settings.deletionTimeoutMs / 1000)} s: clean these up by hand.`);
+      this.options.events.record(tenant, 'Warning', 'CleanupAbandoned', `${message} Gave up after ${Math.round(this.options.settings.deletionTimeoutMs / 1000)} s: clean these up by hand.`);
       this.logger.error('tenant cleanup abandoned', { tenant: id, failures });
     } else {
       this.options.events.record(tenant, 'Normal', policy === 'Delete' ? 'Deleted' : 'Retained',

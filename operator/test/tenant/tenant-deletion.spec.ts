@@ -210,7 +210,11 @@ describe('RallyForgeTenant deletion and unavailable systems (real control plane,
       expect(stuck.status?.phase).toBe('Deleting');
       expect(condition(stuck, 'Ready')?.status).toBe('False');
       expect(condition(stuck, 'Ready')?.message).toMatch(
-        new RegExp(`^Deleting with deletionPolicy Delete failed: Redis: Redis at 127\\.0\\.0\\.1:${port} is unreachable .*Retrying; the finalizer comes off after 60 s at most\\.$`),
+        new RegExp(
+          `^Deleting with deletionPolicy Delete failed: Redis: Redis at 127\\.0\\.0\\.1:${port} is unreachable while removing the tenant's ACL user and keys ` +
+            '\\(.*\\)\\. Check that it runs and that the operator can reach it \\(RF_OPERATOR_REDIS_ADMIN_URL\\); the operator retries with backoff\\. ' +
+            'Retrying; the finalizer comes off after 60 s at most\\.$',
+        ),
       );
       expect((await harness.events(id)).find((e) => e.reason === 'CleanupFailed')).toMatchObject({ type: 'Warning' });
       expect(await backends.redisAdmin().get(`t:${id}:session`)).toBe('x');
@@ -248,7 +252,7 @@ describe('RallyForgeTenant deletion and unavailable systems (real control plane,
       const abandoned = (await harness.events(id)).find((e) => e.reason === 'CleanupAbandoned');
       expect(abandoned).toMatchObject({ type: 'Warning' });
       expect(abandoned?.message).toMatch(
-        new RegExp(`^Deleting with deletionPolicy Delete failed: Redis: Redis at 127\\.0\\.0\\.1:${port} is unreachable .*\\. Gave up after 3 s: clean these up by hand\\.$`),
+        new RegExp(`^Deleting with deletionPolicy Delete failed: Redis: Redis at 127\\.0\\.0\\.1:${port} is unreachable .*retries with backoff\\. Gave up after 3 s: clean these up by hand\\.$`),
       );
       // What did not fail was done: the organisation is gone from auth.
       expect(await organisation(id)).toBeUndefined();
