@@ -46,7 +46,10 @@ async function main(): Promise<number> {
       (error: unknown) => res.writeHead(500).end(String(error)),
     );
   });
-  await new Promise<void>((resolve) => metrics.listen(config.metricsPort, resolve));
+  await new Promise<void>((resolve, reject) => {
+    metrics.once('error', (error) => reject(new Error(`Cannot serve /metrics on port ${config.metricsPort} (METRICS_PORT): ${error.message}`)));
+    metrics.listen(config.metricsPort, resolve);
+  });
   logger.info('rallyforge-operator starting', {
     leaderElection: config.leaderElection ? `${config.leaderElection.namespace}/${config.leaderElection.name}` : 'off',
     resyncPeriodSeconds: config.tenants.resyncPeriodMs / 1000,

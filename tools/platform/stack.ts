@@ -237,15 +237,15 @@ export interface IsolatedStack {
  * The whole platform as `npm run up` runs it (same provisioning, build, migrations and process runner) on its own
  * databases, vhost, ports and gateway, for the end-to-end tests and the bench. `stop()` stops it and drops its data.
  */
-export async function startIsolatedStack(options: StackOptions & { gatewayPort: number }, log: (msg: string) => void = () => undefined): Promise<IsolatedStack> {
+export async function startIsolatedStack(options: StackOptions & { gatewayPort?: number }, log: (msg: string) => void = () => undefined): Promise<IsolatedStack> {
   // Loaded here to keep stack.ts free of an import cycle with gateway.ts.
   const { startGateway, stopGateway } = await import('./gateway');
   const { deleteVhost, dropDatabase } = await import('../infra');
-  const gateway = { dir: join(options.dir, 'gateway'), logDir: join(options.dir, 'logs'), port: options.gatewayPort, upstreams: options.ports };
+  const gateway = { dir: join(options.dir, 'gateway'), logDir: join(options.dir, 'logs'), port: options.gatewayPort ?? 0, upstreams: options.ports };
   let services: RunningService[] = [];
   const stop = async () => {
     await stopServices(services);
-    stopGateway(gateway.dir);
+    if (options.gatewayPort !== undefined) stopGateway(gateway.dir);
     for (const s of DATABASE_SERVICES) {
       const db = `${options.name}_${s}`;
       await dropDatabase(db, [appRoleOf(db), db]).catch(() => undefined);
@@ -258,8 +258,9 @@ export async function startIsolatedStack(options: StackOptions & { gatewayPort: 
     runMigrations(env, log);
     services = startServices(env, options);
     await waitForReady(options, services);
-    await startGateway(gateway);
-    return { baseUrl: `http://127.0.0.1:${options.gatewayPort}`, env, options, stop };
+    // Without a gatewayPort (the operator bench needs the services, not nginx), baseUrl is auth's own.
+    if (options.gatewayPort !== undefined) await startGateway(gateway);
+    return { baseUrl: `http://127.0.0.1:${options.gatewayPort ?? options.ports.auth}`, env, options, stop };
   } catch (error) {
     await stop();
     throw error;

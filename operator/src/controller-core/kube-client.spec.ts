@@ -37,6 +37,22 @@ describe('KubeClient', () => {
     expect(remove).toMatchObject({ method: 'DELETE', body: { kind: 'DeleteOptions', propagationPolicy: 'Foreground' } });
   });
 
+  it('gives a client withOwnRateLimit a bucket of its own: a drained bucket delays only its own client', async () => {
+    const limited = KubeClient.create({ connection: { server: server.url }, qps: 1, burst: 1 });
+    const sibling = limited.withOwnRateLimit();
+    try {
+      const started = Date.now();
+      await limited.request({ method: 'GET', path: '/api/v1' }); // spends the one token
+      await sibling.request({ method: 'GET', path: '/api/v1' }); // its own token: no wait
+      expect(Date.now() - started).toBeLessThan(500);
+      await limited.request({ method: 'GET', path: '/api/v1' }); // waits for the next token (1 qps)
+      expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+    } finally {
+      limited.close();
+      sibling.close();
+    }
+  });
+
   it('turns error answers into KubeApiError with the server Status', async () => {
     server.setRoute((req) =>
       req.path.endsWith('/missing')

@@ -194,6 +194,15 @@ export class KubeClient {
     }
   }
 
+  /**
+   * A client on the same connection with a token bucket of its own (same QPS and burst). controller-runtime gives
+   * leader election and the event broadcaster clients of their own, so that neither a burst of reconciles can starve
+   * the lease renewal nor Events eat the reconcilers' budget; the Manager does the same with this.
+   */
+  withOwnRateLimit(): KubeClient {
+    return new KubeClient(this.options);
+  }
+
   /** Closes idle keep-alive connections (open watches end through their signals). */
   close(): void {
     this.agent.destroy();
@@ -222,7 +231,7 @@ export class KubeClient {
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const req = transport.request(url, { method: request.method, headers, agent: this.agent, signal }, (res) => {
-        this.metrics?.request(String(res.statusCode ?? 0), request.method, this.host);
+        this.metrics?.request(String(res.statusCode ?? 0), request.method, this.host, request.path);
         resolve(res);
       });
       // `on`, not `once`: an aborted request can emit more than one error, and an unheard one would crash.
@@ -230,7 +239,7 @@ export class KubeClient {
       req.on('error', (error) => {
         if (failed) return;
         failed = true;
-        this.metrics?.request('<error>', request.method, this.host);
+        this.metrics?.request('<error>', request.method, this.host, request.path);
         reject(signal.aborted && signal.reason instanceof Error ? signal.reason : error);
       });
       req.end(payload);

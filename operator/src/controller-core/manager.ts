@@ -103,6 +103,8 @@ interface Registered {
  */
 export class Manager {
   readonly client: KubeClient;
+  /** Events go through a bucket of their own (see KubeClient.withOwnRateLimit). */
+  private readonly eventsClient: KubeClient;
   readonly registry: Registry;
   readonly metrics: ControllerMetrics;
   readonly identity: string;
@@ -120,6 +122,7 @@ export class Manager {
   private constructor(options: ManagerOptions) {
     this.options = options;
     this.client = options.client;
+    this.eventsClient = options.client.withOwnRateLimit();
     this.registry = options.registry ?? new Registry();
     this.metrics = ControllerMetrics.for(this.registry);
     this.clock = options.clock ?? systemClock;
@@ -128,7 +131,7 @@ export class Manager {
     this.identity = (election && election.identity) || `${hostname()}_${randomUUID()}`;
     if (election) {
       this.elector = LeaderElector.create({
-        lock: new KubeLeaseLock(this.client, election.namespace, election.name),
+        lock: new KubeLeaseLock(this.client.withOwnRateLimit(), election.namespace, election.name),
         identity: this.identity,
         leaseDurationMs: election.leaseDurationMs,
         renewDeadlineMs: election.renewDeadlineMs,
@@ -232,7 +235,7 @@ export class Manager {
 
   /** An Events recorder whose pending writes are flushed on shutdown. */
   eventRecorder(component = this.options.fieldManager ?? OPERATOR_FIELD_MANAGER): EventRecorder {
-    const recorder = EventRecorder.create({ client: this.client, component, host: this.identity, clock: this.clock, logger: this.logger });
+    const recorder = EventRecorder.create({ client: this.eventsClient, component, host: this.identity, clock: this.clock, logger: this.logger });
     this.recorders.push(recorder);
     return recorder;
   }

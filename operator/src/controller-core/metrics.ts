@@ -51,6 +51,7 @@ export class ControllerMetrics {
   private readonly retries: Counter<'name'>;
   private readonly leaderStatus: Gauge<'name'>;
   private readonly restRequests: Counter<'code' | 'method' | 'host'>;
+  private readonly requestsByResource: Counter<'method' | 'resource'>;
 
   private constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -148,6 +149,14 @@ export class ControllerMetrics {
       labelNames: ['code', 'method', 'host'],
       registers,
     });
+    // Not in client-go: rest_client_requests_total cannot tell a Lease renewal from a tenant write, and "what is the
+    // operator writing at steady state?" is the first question when its request rate climbs.
+    this.requestsByResource = new Counter({
+      name: 'rallyforge_operator_api_requests_total',
+      help: 'Kubernetes API requests by method and resource (plural, with /subresource), whatever their outcome.',
+      labelNames: ['method', 'resource'],
+      registers,
+    });
   }
 
   /** The metrics registered in `registry` (registered on first use). */
@@ -210,7 +219,21 @@ export class ControllerMetrics {
   }
 
   /** Counts one API request (rest_client_requests_total). `code` is the HTTP status or `<error>`. */
-  request(code: string, method: string, host: string): void {
+  request(code: string, method: string, host: string, path?: string): void {
     this.restRequests.inc({ code, method, host });
+    if (path !== undefined) this.requestsByResource.inc({ method, resource: resourceOfPath(path) });
   }
+}
+
+/**
+ * The resource an API path addresses: `secrets`, `rallyforgetenants/status`, `leases`; `discovery` for the group
+ * and version documents. `/api/v1/namespaces/<name>` is the namespace itself.
+ */
+export function resourceOfPath(path: string): string {
+  const parts = path.split('?')[0]!.split('/').filter(Boolean);
+  let i = parts[0] === 'api' ? 2 : parts[0] === 'apis' ? 3 : -1;
+  if (i < 0 || i >= parts.length) return 'discovery';
+  if (parts[i] === 'namespaces' && parts.length > i + 2) i += 2;
+  const subresource = parts[i + 2];
+  return subresource ? `${parts[i]}/${subresource}` : parts[i]!;
 }

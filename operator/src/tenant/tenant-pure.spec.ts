@@ -1,6 +1,6 @@
 import { setCondition } from './conditions';
 import { decodeSecretData, generatePasswords, passwordEntries, readPasswords } from './credentials';
-import { isSubset } from './object-diff';
+import { firstDifference, isSubset } from './object-diff';
 import { loadOperatorConfig, OperatorConfigError } from './operator-config';
 import { DEFAULT_TENANT_SETTINGS } from './operator-settings';
 import type { RallyForgeTenant } from './tenant-api';
@@ -24,6 +24,20 @@ describe('isSubset (what decides whether the reconciler writes)', () => {
     expect(isSubset({ spec: { policyTypes: ['Ingress', 'Egress'] } }, { spec: { policyTypes: ['Ingress'] } })).toBe(false);
     expect(isSubset({ data: { A: 'eA==' } }, { data: {} })).toBe(false);
     expect(isSubset({ a: {} }, { a: null })).toBe(false);
+  });
+  it('takes an absent live field for the zero value the API server leaves out (omitempty), but not a set one', () => {
+    const desired = { spec: { minReadySeconds: 0, externalIPs: [], template: { spec: { hostNetwork: false, securityContext: { sysctls: [] } } } } };
+    expect(isSubset(desired, { spec: { template: { spec: {} } } })).toBe(true);
+    expect(isSubset({ spec: { hostNetwork: false } }, { spec: { hostNetwork: true } })).toBe(false);
+    expect(isSubset({ spec: { replicas: 0 } }, { spec: { replicas: 2 } })).toBe(false);
+    expect(isSubset({ spec: { ports: [] } }, { spec: { ports: [{ port: 80 }] } })).toBe(false);
+  });
+  it('names the first field that differs, quoting keys that are not identifiers', () => {
+    expect(firstDifference({ metadata: { labels: { 'app.kubernetes.io/name': 'auth' } } }, { metadata: { labels: {} } })).toBe(
+      'metadata.labels["app.kubernetes.io/name"]',
+    );
+    expect(firstDifference({ spec: { ports: [{ port: 80 }, { port: 81 }] } }, { spec: { ports: [{ port: 80 }, { port: 82 }] } })).toBe('spec.ports[1].port');
+    expect(firstDifference({ a: 1 }, { a: 1, b: 2 })).toBeUndefined();
   });
 });
 

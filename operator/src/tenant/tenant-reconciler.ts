@@ -43,7 +43,7 @@ import { findCondition, setCondition, type ConditionInput } from './conditions';
 import { decodeSecretData, generatePasswords, passwordEntries, readPasswords, type TenantPasswords } from './credentials';
 import { DEPLOYMENTS, kindOf, WORKLOAD_KINDS } from './kinds';
 import { LayerError, REGISTRATION_INVALID, type ExternalLayer, type IdentityRegistrar, type TenantTarget } from './layers';
-import { isSubset } from './object-diff';
+import { firstDifference } from './object-diff';
 import type { TenantSettings } from './operator-settings';
 import {
   CUSTOM_RESOURCE_DEFINITIONS,
@@ -58,6 +58,9 @@ import {
   type TenantPhase,
 } from './tenant-api';
 import { CREDENTIALS_SECRET, namespaceObjects, tenantLabels, tenantNamespace, type DesiredObject } from './tenant-objects';
+
+/** False conditions that are a step of provisioning rather than a failure (no Warning Event for a new tenant). */
+const PROGRESSING_REASONS: readonly string[] = ['DeploymentsNotAvailable'];
 
 /** Annotation on the tenant: change its value to have the operator generate new passwords for every layer. */
 export const ROTATE_CREDENTIALS_ANNOTATION = 'rallyforge.io/rotate-credentials';
@@ -92,6 +95,15 @@ export class TenantReconciler implements Reconciler {
   private readonly clock: Clock;
   private readonly logger: Logger;
 
+  /**
+   * The condition states this process last reported (and recorded Events for), per tenant incarnation (uid). The
+   * informer may not show our own status write yet when the next reconcile runs (a child's watch event queues one
+   * at once), and deciding from the cache would record the same Event twice.
+   */
+  private readonly announced = new Map<string, Map<string, { status: string; reason: string }>>();
+  /** The last status written per tenant, and the resourceVersion of the tenant it was computed from (statusOf). */
+  private readonly written = new Map<string, { basedOn: ReadonlySet<string | undefined>; status: unknown }>();
+
   constructor(private readonly options: TenantReconcilerOptions) {
     this.tenantClient = new ResourceClient<RallyForgeTenant>(options.client, TENANTS);
     this.clock = options.clock ?? systemClock;
@@ -102,11 +114,12 @@ export class TenantReconciler implements Reconciler {
     let tenant = this.options.tenants.get(request.name);
     if (!tenant) return; // gone: its finalizer already ran
     if (isBeingDeleted(tenant)) return this.finalize(tenant, signal);
+    const cachedVersion = tenant.metadata.resourceVersion;
     if (!hasFinalizer(tenant, TENANT_FINALIZER)) {
       tenant = await addFinalizer(this.tenantClient, tenant, TENANT_FINALIZER, signal);
     }
     const outcome = await this.converge(tenant, signal);
-    await this.writeStatus(tenant, outcome.conditions, this.phaseOf(tenant, outcome), signal);
+    await this.writeStatus(tenant, outcome.conditions, this.phaseOf(tenant, outcome), signal, cachedVersion);
     // A failing layer is retried with the controller's per-tenant exponential backoff; a healthy tenant waits for
     // the next change or resync.
     return outcome.failed.length ? { requeue: true } : undefined;
@@ -120,19 +133,26 @@ export class TenantReconciler implements Reconciler {
     const now = new Date(this.clock.now());
     const namespace = tenantNamespace(id, this.options.settings);
     const target: TenantTarget = { tenantId: id, tier: tenant.spec.tier, suspended: Boolean(tenant.spec.suspend) };
-    let conditions = [...(tenant.status?.conditions ?? [])];
+    let conditions = [...(this.statusOf(tenant)?.conditions ?? [])];
     const failed: ConditionType[] = [];
     const set = (input: ConditionInput): void => {
-      const before = findCondition(conditions, input.type);
+      const before = this.lastAnnounced(tenant, input.type);
+      this.announce(tenant, input.type, input);
       conditions = setCondition(conditions, input, generation, now);
       if (input.status === 'False') failed.push(input.type);
-      if (before?.status !== input.status || (input.status === 'False' && before?.reason !== input.reason)) {
-        this.options.events.record(tenant, input.status === 'False' ? 'Warning' : 'Normal', input.reason, `${input.type}: ${input.message}`);
+      // Events for what a human would want to know: a layer failing (or failing differently) and a layer back after a
+      // failure. A new tenant's layers coming up are summed up by the one Ready event (Events are API writes too).
+      // A new tenant's Deployments starting up is progress, not a failure worth a Warning.
+      const progressing = before === undefined && PROGRESSING_REASONS.includes(input.reason);
+      const failing = input.status === 'False' && !progressing && (before?.status !== 'False' || before.reason !== input.reason);
+      const recovered = input.status === 'True' && before?.status === 'False';
+      if (failing || recovered) {
+        this.options.events.record(tenant, failing ? 'Warning' : 'Normal', input.reason, `${input.type}: ${input.message}`);
       }
     };
 
     // Credentials: the passwords live in the tenant's Secret; generated once (or on a rotation request).
-    const existing = await this.currentSecretData(namespace, signal);
+    const existing = await this.currentSecretData(namespace, tenant.spec.tier, signal);
     const rotation = tenant.metadata.annotations?.[ROTATE_CREDENTIALS_ANNOTATION] ?? '';
     let passwords: TenantPasswords | undefined;
     if (tenant.spec.tier === 'dedicated') {
@@ -231,9 +251,11 @@ export class TenantReconciler implements Reconciler {
       generation,
       now,
     );
-    if (!notReady.length && findCondition(tenant.status?.conditions, 'Ready')?.status !== 'True') {
+    const ready = findCondition(conditions, 'Ready')!;
+    if (ready.status === 'True' && this.lastAnnounced(tenant, 'Ready')?.status !== 'True') {
       this.options.events.record(tenant, 'Normal', 'Ready', 'Every layer is provisioned and verified.');
     }
+    this.announce(tenant, 'Ready', ready);
     return { conditions, failed };
   }
 
@@ -278,6 +300,17 @@ export class TenantReconciler implements Reconciler {
       if (signal.aborted) throw error;
       return failure('Workloads', error, 'ApplyFailed', `applying the dedicated workloads in ${namespace} failed`);
     }
+  }
+
+  private lastAnnounced(tenant: RallyForgeTenant, type: string): { status: string; reason: string } | undefined {
+    return this.announced.get(tenant.metadata.uid ?? tenant.metadata.name!)?.get(type) ?? findCondition(this.statusOf(tenant)?.conditions, type as ConditionType);
+  }
+
+  private announce(tenant: RallyForgeTenant, type: string, condition: { status: string; reason: string }): void {
+    const key = tenant.metadata.uid ?? tenant.metadata.name!;
+    let byType = this.announced.get(key);
+    if (!byType) this.announced.set(key, (byType = new Map()));
+    byType.set(type, { status: condition.status, reason: condition.reason });
   }
 
   // ---- deletion ------------------------------------------------------------------------------------------------
@@ -325,7 +358,7 @@ export class TenantReconciler implements Reconciler {
       const message = /[.!?]$/.test(listed) ? listed : `${listed}.`;
       if (!overdue) {
         this.options.events.record(tenant, 'Warning', 'CleanupFailed', `${message} Retrying with backoff.`);
-        const conditions = setCondition(tenant.status?.conditions ?? [], { type: 'Ready', status: 'False', reason: 'CleanupFailed', message: `${message} Retrying; the finalizer comes off after ${Math.round(this.options.settings.deletionTimeoutMs / 1000)} s at most.` }, tenant.metadata.generation ?? 0, new Date(now));
+        const conditions = setCondition(this.statusOf(tenant)?.conditions ?? [], { type: 'Ready', status: 'False', reason: 'CleanupFailed', message: `${message} Retrying; the finalizer comes off after ${Math.round(this.options.settings.deletionTimeoutMs / 1000)} s at most.` }, tenant.metadata.generation ?? 0, new Date(now));
         await this.writeStatus(tenant, conditions, 'Deleting', signal);
         return { requeue: true };
       }
@@ -336,6 +369,8 @@ export class TenantReconciler implements Reconciler {
         policy === 'Delete' ? `Removed namespace ${namespace}, the tenant's databases, vhost, Redis user and organisation.` : `Kept the tenant's data with logins disabled; namespace ${namespace} keeps its credentials.`);
     }
     await removeFinalizer(this.tenantClient, tenant, TENANT_FINALIZER, signal);
+    this.announced.delete(tenant.metadata.uid ?? id);
+    this.written.delete(id);
   }
 
   private async crdBeingDeleted(signal: AbortSignal): Promise<boolean> {
@@ -354,7 +389,9 @@ export class TenantReconciler implements Reconciler {
   private async applyAll(desired: readonly DesiredObject[], signal: AbortSignal): Promise<void> {
     for (const { resource, object } of desired) {
       const live = this.cached(resource, object);
-      if (live && isSubset(object, live)) continue;
+      const differs = live ? firstDifference(object, live) : 'missing';
+      if (differs === undefined) continue;
+      this.logger.debug('Applying an object that differs from the cluster', { kind: resource.kind, object: objectKey(object), field: differs });
       await this.options.applier.apply(resource, object, { signal });
     }
   }
@@ -385,11 +422,15 @@ export class TenantReconciler implements Reconciler {
     return this.options.caches.get(resource)?.get(objectKey(object));
   }
 
-  /** The tenant Secret's data: from the cache, else (just created, or the cache is behind) from the API server. */
-  private async currentSecretData(namespace: string, signal: AbortSignal): Promise<Record<string, string> | undefined> {
+  /**
+   * The tenant Secret's data: from the cache, else (just created, or the cache is behind) from the API server. A
+   * shared tenant's Secret holds nothing that cannot be recomputed (no passwords), so a cache miss is taken as is:
+   * one GET less for every new shared tenant.
+   */
+  private async currentSecretData(namespace: string, tier: RallyForgeTenant['spec']['tier'], signal: AbortSignal): Promise<Record<string, string> | undefined> {
     const key = `${namespace}/${CREDENTIALS_SECRET}`;
     let secret = this.options.caches.get(SECRETS)?.get(key) as (KubeObject & { data?: Record<string, string> }) | undefined;
-    if (!secret) {
+    if (!secret && tier === 'dedicated') {
       secret = await new ResourceClient<KubeObject & { data?: Record<string, string> }>(this.options.client, SECRETS).find(CREDENTIALS_SECRET, namespace, signal);
     }
     return secret ? decodeSecretData(secret.data) : undefined;
@@ -404,7 +445,7 @@ export class TenantReconciler implements Reconciler {
   }
 
   /** Writes status only when it changed (a converged tenant costs no writes). */
-  private async writeStatus(tenant: RallyForgeTenant, conditions: TenantCondition[], phase: TenantPhase, signal: AbortSignal): Promise<void> {
+  private async writeStatus(tenant: RallyForgeTenant, conditions: TenantCondition[], phase: TenantPhase, signal: AbortSignal, cachedVersion?: string): Promise<void> {
     const id = tenant.metadata.name!;
     const namespace = tenantNamespace(id, this.options.settings);
     const status = {
@@ -414,8 +455,29 @@ export class TenantReconciler implements Reconciler {
       namespace,
       credentialsSecret: { namespace, name: CREDENTIALS_SECRET },
     };
-    if (tenant.status && isSubset(status, tenant.status) && (tenant.status.conditions?.length ?? 0) === status.conditions.length) return;
+    const current = this.statusOf(tenant);
+    const differs = current ? firstDifference(status, current) : 'status';
+    if (differs === undefined && (current?.conditions?.length ?? 0) === status.conditions.length) return;
+    this.logger.debug('Writing the tenant status', {
+      tenant: id,
+      field: differs ?? 'status.conditions',
+      phase,
+      notTrue: status.conditions.filter((c) => c.status !== 'True').map((c) => `${c.type}:${c.reason}`),
+    });
     await this.options.applier.applyStatus(TENANTS, { apiVersion: `${TENANTS.group}/${TENANTS.version}`, kind: TENANTS.kind, metadata: { name: id }, status } as KubeObject, { signal });
+    // Both the version read from the cache and the one the finalizer patch returned: either may still be cached.
+    this.written.set(id, { basedOn: new Set([cachedVersion, tenant.metadata.resourceVersion]), status });
+  }
+
+  /**
+   * The tenant's status as this process knows it: what it last wrote, while the cache still holds the very version
+   * that write was computed from (the write's watch event has not arrived yet); else the cache's. Without it, a
+   * reconcile queued right behind the write (a child's watch event) would recompute every condition from the old
+   * status, with new transition times, and write again.
+   */
+  private statusOf(tenant: RallyForgeTenant): RallyForgeTenant['status'] {
+    const written = this.written.get(tenant.metadata.name!);
+    return written?.basedOn.has(tenant.metadata.resourceVersion) ? (written.status as RallyForgeTenant['status']) : tenant.status;
   }
 }
 
@@ -448,11 +510,18 @@ function failure(type: ConditionType, error: unknown, fallbackReason: string, wh
   return { type, status: 'False', reason: fallbackReason, message: `${what}: ${errorMessage(error)}. Retrying with backoff.` };
 }
 
-function deploymentAvailable(live: KubeObject & { status?: { conditions?: Array<{ type: string; status: string }>; availableReplicas?: number; observedGeneration?: number } }, replicas: number | undefined): boolean {
+/**
+ * Whether the Deployment serves: its Available condition, or at least one available pod. Not gated on
+ * observedGeneration or on full availability: the HPA scales a new tenant's Deployments from 1 to its minimum right
+ * away (Available is False until the new pods are ready), and a rolling update keeps serving from the old pods;
+ * neither is an outage, and calling it one would flap the tenant's status.
+ */
+function deploymentAvailable(
+  live: KubeObject & { status?: { conditions?: Array<{ type: string; status: string }>; availableReplicas?: number } },
+  replicas: number | undefined,
+): boolean {
   if (replicas === 0) return true;
-  const status = live.status;
-  if (!status || (status.observedGeneration ?? 0) < (live.metadata.generation ?? 0)) return false;
-  return status.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ?? false;
+  return (live.status?.availableReplicas ?? 0) > 0 || (live.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ?? false);
 }
 
 function pick(record: Record<string, string> | undefined, keep: (key: string) => boolean): Record<string, string> {
