@@ -21,7 +21,7 @@ import { tenantNamespace } from '../../src/tenant/tenant-objects';
 import { createTenantOperator, type TenantOperator } from '../../src/tenant/tenant-operator';
 import type { WorkloadRenderer } from '../../src/tenant/tenant-reconciler';
 import { cdk8sWorkloadRenderer } from '../../src/tenant/workloads';
-import { connectTestCluster, eventually, type TestCluster } from '../support/test-cluster';
+import { connectTestCluster, connectTestClusterAt, eventually, type TestCluster } from '../support/test-cluster';
 
 export const TEST_RUN_LABEL = 'rallyforge.io/test-run';
 /** How long a spec waits for a tenant to converge by default: the machine is small and shared. */
@@ -145,8 +145,13 @@ function armForKill(operator: TenantOperator): void {
   if (manager.elector) manager.elector.releaseOnCancel = false;
 }
 
-export async function createTenantHarness(label: string): Promise<TenantHarness> {
-  const cluster = await connectTestCluster(`op-${label}`);
+export interface TenantHarnessOptions {
+  /** The kubeconfig of another control plane than the shared local one (see startPrivateCluster). */
+  kubeconfig?: string;
+}
+
+export async function createTenantHarness(label: string, options: TenantHarnessOptions = {}): Promise<TenantHarness> {
+  const cluster = options.kubeconfig ? await connectTestClusterAt(options.kubeconfig, `op-${label}`) : await connectTestCluster(`op-${label}`);
   await installCrd(cluster);
   const authEnv = await createEnvironment(`op_${label}`);
   const auth = await startAuth(authEnv);
