@@ -10,11 +10,12 @@ import { RallyForgeTenantDefinition, TENANT_CRD_NAME } from './tenant-crd';
 
 export const OPERATOR_CHART_NAME = 'rallyforge-operator';
 
-/** Keys of the operator's credentials Secret. */
+/** Keys of the operator's credentials Secret (defaults of `credentials.keys.*`). */
 export const OPERATOR_SECRET_KEYS = {
   amqpUrl: 'AMQP_URL',
-  databaseAdminUrl: 'DATABASE_ADMIN_URL',
-  rabbitmqManagementUrl: 'RABBITMQ_MANAGEMENT_URL',
+  postgresAdminUrl: 'POSTGRES_ADMIN_URL',
+  rabbitmqAdminUser: 'RABBITMQ_ADMIN_USER',
+  rabbitmqAdminPassword: 'RABBITMQ_ADMIN_PASSWORD',
   redisAdminUrl: 'REDIS_ADMIN_URL',
 } as const;
 
@@ -81,15 +82,31 @@ export class RallyForgeOperatorChart extends HelmChart {
     v.section('credentials.keys', 'Keys in credentials.existingSecret.');
     const keys = {
       amqpUrl: v.string('credentials.keys.amqpUrl', OPERATOR_SECRET_KEYS.amqpUrl, { description: 'AMQP URL of the platform vhost (registration requests to auth).', schema: schemas.DATA_KEY }),
-      databaseAdminUrl: v.string('credentials.keys.databaseAdminUrl', OPERATOR_SECRET_KEYS.databaseAdminUrl, {
-        description: 'PostgreSQL URL of a role with CREATEDB and CREATEROLE (tenant databases and roles).',
+      postgresAdminUrl: v.string('credentials.keys.postgresAdminUrl', OPERATOR_SECRET_KEYS.postgresAdminUrl, {
+        description: 'postgres:// URL of a superuser (tenant databases, and their owner roles get BYPASSRLS, which only a superuser grants).',
         schema: schemas.DATA_KEY,
       }),
-      rabbitmqManagementUrl: v.string('credentials.keys.rabbitmqManagementUrl', OPERATOR_SECRET_KEYS.rabbitmqManagementUrl, {
-        description: 'RabbitMQ management API URL with an administrator (tenant vhosts and users).',
+      rabbitmqAdminUser: v.string('credentials.keys.rabbitmqAdminUser', OPERATOR_SECRET_KEYS.rabbitmqAdminUser, {
+        description: 'A RabbitMQ user tagged administrator (tenant vhosts, users and permissions through the management API).',
         schema: schemas.DATA_KEY,
       }),
-      redisAdminUrl: v.string('credentials.keys.redisAdminUrl', OPERATOR_SECRET_KEYS.redisAdminUrl, { description: 'Redis URL of a user allowed to manage ACLs.', schema: schemas.DATA_KEY }),
+      rabbitmqAdminPassword: v.string('credentials.keys.rabbitmqAdminPassword', OPERATOR_SECRET_KEYS.rabbitmqAdminPassword, { description: "That user's password.", schema: schemas.DATA_KEY }),
+      redisAdminUrl: v.string('credentials.keys.redisAdminUrl', OPERATOR_SECRET_KEYS.redisAdminUrl, { description: 'redis:// URL of a user allowed ACL, CLIENT KILL, SCAN and UNLINK.', schema: schemas.DATA_KEY }),
+    };
+
+    v.section('externalSystems', 'Where the operator reaches PostgreSQL, RabbitMQ and Redis, and what tenants are given (no credentials here: those are in credentials.existingSecret). Empty means the default named.');
+    const external = {
+      postgresTenantUrl: v.string('externalSystems.postgres.tenantUrl', '', {
+        description: "Base of the tenants' postgres:// URLs, without credentials (e.g. postgres://postgres.db.svc:5432?sslmode=require); empty: the admin URL's host and port.",
+      }),
+      postgresPlatformDatabases: v.string('externalSystems.postgres.platformDatabases', '', {
+        description: 'Comma-separated platform databases checked for Row-Level Security for the shared tier; empty: rf_auth,rf_claims,rf_payments,rf_documents.',
+      }),
+      rabbitmqManagementUrl: v.string('externalSystems.rabbitmq.managementUrl', 'http://rabbitmq:15672', { description: 'http(s):// URL of the RabbitMQ management API, without credentials.' }),
+      rabbitmqAmqpUrl: v.string('externalSystems.rabbitmq.amqpUrl', '', { description: "amqp(s):// URL where the operator proves tenants' logins; empty: the management host on port 5672." }),
+      rabbitmqTenantUrl: v.string('externalSystems.rabbitmq.tenantUrl', '', { description: "Base of the tenants' AMQP_URL, without credentials; empty: externalSystems.rabbitmq.amqpUrl." }),
+      rabbitmqPlatformVhost: v.string('externalSystems.rabbitmq.platformVhost', '', { description: 'Vhost of the shared tier; empty: rf.' }),
+      redisTenantUrl: v.string('externalSystems.redis.tenantUrl', '', { description: "Base of the tenants' REDIS_URL, without credentials; empty: the admin URL's host, port and db." }),
     };
 
     v.section('podDisruptionBudget', 'PodDisruptionBudget of the operator.');
@@ -132,9 +149,17 @@ export class RallyForgeOperatorChart extends HelmChart {
         DEDICATED_IMAGE_REPOSITORY_PREFIX: kplus.EnvValue.fromValue(stringOf(dPrefix)),
         DEDICATED_IMAGE_TAG: kplus.EnvValue.fromValue(Helm.str(`${dTag.expr} | default .Chart.AppVersion`)),
         AMQP_URL: credential(String(keys.amqpUrl)),
-        DATABASE_ADMIN_URL: credential(String(keys.databaseAdminUrl)),
-        RABBITMQ_MANAGEMENT_URL: credential(String(keys.rabbitmqManagementUrl)),
-        REDIS_ADMIN_URL: credential(String(keys.redisAdminUrl)),
+        RF_OPERATOR_POSTGRES_ADMIN_URL: credential(String(keys.postgresAdminUrl)),
+        RF_OPERATOR_RABBITMQ_ADMIN_USER: credential(String(keys.rabbitmqAdminUser)),
+        RF_OPERATOR_RABBITMQ_ADMIN_PASSWORD: credential(String(keys.rabbitmqAdminPassword)),
+        RF_OPERATOR_REDIS_ADMIN_URL: credential(String(keys.redisAdminUrl)),
+        RF_OPERATOR_POSTGRES_TENANT_URL: kplus.EnvValue.fromValue(stringOf(external.postgresTenantUrl)),
+        RF_OPERATOR_POSTGRES_PLATFORM_DATABASES: kplus.EnvValue.fromValue(stringOf(external.postgresPlatformDatabases)),
+        RF_OPERATOR_RABBITMQ_MANAGEMENT_URL: kplus.EnvValue.fromValue(stringOf(external.rabbitmqManagementUrl)),
+        RF_OPERATOR_RABBITMQ_AMQP_URL: kplus.EnvValue.fromValue(stringOf(external.rabbitmqAmqpUrl)),
+        RF_OPERATOR_RABBITMQ_TENANT_URL: kplus.EnvValue.fromValue(stringOf(external.rabbitmqTenantUrl)),
+        RF_OPERATOR_RABBITMQ_PLATFORM_VHOST: kplus.EnvValue.fromValue(stringOf(external.rabbitmqPlatformVhost)),
+        RF_OPERATOR_REDIS_TENANT_URL: kplus.EnvValue.fromValue(stringOf(external.redisTenantUrl)),
       },
     });
     this.setNotes(`

@@ -190,7 +190,6 @@ export class RallyForgeOperator extends Construct {
           ],
           envVariables: {
             NODE_ENV: kplus.EnvValue.fromValue('production'),
-            POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
             POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
             LEADER_ELECTION: kplus.EnvValue.fromValue(stringOf(leaderElection)),
             LEADER_ELECTION_LEASE_NAME: kplus.EnvValue.fromValue(this.leaseName),

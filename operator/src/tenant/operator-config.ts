@@ -47,6 +47,9 @@ const schema = z.object({
   AMQP_URL: url(['amqp:', 'amqps:']),
 });
 
+/** Every variable loadOperatorConfig reads (the operator chart's env is checked against it). */
+export const OPERATOR_ENV: readonly string[] = Object.keys(schema.shape);
+
 export interface OperatorConfig {
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   podNamespace: string;
