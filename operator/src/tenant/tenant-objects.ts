@@ -5,6 +5,7 @@
 import { MANAGED_BY_LABEL, NAMESPACES, OPERATOR_FIELD_MANAGER, SECRETS, type KubeObject, type ResourceType } from '../controller-core';
 import { LIMIT_RANGES, NETWORK_POLICIES, RESOURCE_QUOTAS, ROLE_BINDINGS, ROLES } from './kinds';
 import type { TenantSettings } from './operator-settings';
+import { canonicalQuantity } from './quantity';
 import { PART_OF_LABEL, TENANT_LABEL, TIER_LABEL, type RallyForgeTenant } from './tenant-api';
 
 export interface DesiredObject {
@@ -44,12 +45,14 @@ export function namespaceObjects(tenant: RallyForgeTenant, settings: TenantSetti
   const meta = (name: string) => ({ name, namespace, labels });
   const tier = tenant.spec.tier;
   const quota = { ...DEFAULT_QUOTA[tier], ...stripUndefined({ cpu: tenant.spec.quota?.cpu, memory: tenant.spec.quota?.memory, pods: tenant.spec.quota?.pods, storage: tenant.spec.quota?.storage }) };
+  // In the API server's spelling (0.5 is stored as 500m): compared with the live object, any other would be applied
+  // again on every reconcile.
   const hard: Record<string, string> = {
-    'requests.cpu': String(quota.cpu),
-    'requests.memory': String(quota.memory),
+    'requests.cpu': canonicalQuantity(String(quota.cpu)),
+    'requests.memory': canonicalQuantity(String(quota.memory)),
     pods: String(quota.pods),
   };
-  if (tier === 'dedicated' && 'storage' in quota && quota.storage) hard['requests.storage'] = String(quota.storage);
+  if (tier === 'dedicated' && 'storage' in quota && quota.storage) hard['requests.storage'] = canonicalQuantity(String(quota.storage));
   if (tier === 'shared') hard['persistentvolumeclaims'] = '0';
 
   const fromNamespaces = [settings.ingressControllerNamespace, settings.monitoringNamespace, settings.platformNamespace, ...(tenant.spec.network?.allowedNamespaces ?? [])];

@@ -2,7 +2,7 @@
  * Drift: what someone changes or deletes by hand is put back by the operator (TENANCY.md "Lifecycle"), Kubernetes
  * objects on watch events, external systems on the periodic resync. Against the real control plane and servers.
  */
-import { ResourceClient, SECRETS, type ResourceType } from '../../src/controller-core';
+import { connectionFromKubeConfig, KubeClient, loadKubeConfig, ResourceClient, SECRETS, type ResourceType } from '../../src/controller-core';
 import { NETWORK_POLICIES, RESOURCE_QUOTAS } from '../../src/tenant/kinds';
 import type { RallyForgeTenant } from '../../src/tenant/tenant-api';
 import { CLUSTER_TIMEOUT_MS, eventually } from '../support/test-cluster';
@@ -238,6 +238,45 @@ describe('RallyForgeTenant drift (real control plane, PostgreSQL, RabbitMQ, Redi
         expect((await rejection(backends.postgres(before.AUTH_DATABASE_URL!))).code).toBe('28P01');
         expect((await rejection(backends.amqp(before.AMQP_URL!))).message).toMatch(/ACCESS_REFUSED/);
         expect((await rejection(backends.redis(before.REDIS_URL!))).message).toMatch(/WRONGPASS/);
+      }
+    });
+  });
+
+  describe('a converged tenant costs no writes', () => {
+    it('issues no write on its resyncs, whatever spelling its quota uses (0.5 CPU is stored as 500m)', async () => {
+      // The operator's own client, recording every request it makes.
+      const client = KubeClient.create({ connection: await connectionFromKubeConfig(loadKubeConfig(harness.cluster.kubeconfig)), qps: 200, burst: 400 });
+      const requests: string[] = [];
+      const send = client.request.bind(client);
+      client.request = (request) => {
+        requests.push(`${request.method} ${request.path}`);
+        return send(request);
+      };
+      const operator = await harness.startOperator({ client, settings: { resyncPeriodMs: 1_000 }, sharedCheckTtlMs: 0 });
+      const id = harness.tenantId('steady');
+      try {
+        await harness.create(harness.manifest(id, { quota: { cpu: '0.5', memory: '1024Mi', pods: 12 } }));
+        await harness.waitForCondition(id, 'Ready', 'True');
+        expect((await client.request<Loose>({ method: 'GET', path: `/api/v1/namespaces/rf-${id}/resourcequotas/tenant-quota` })).spec.hard).toEqual({
+          'requests.cpu': '500m',
+          'requests.memory': '1Gi',
+          pods: '12',
+          persistentvolumeclaims: '0',
+        });
+        await settledReadySince(id);
+        const reconciles = async () =>
+          (await operator.operator.registry.getSingleMetric('controller_runtime_reconcile_total')!.get()).values.reduce((sum, v) => sum + v.value, 0);
+        const before = await reconciles();
+        requests.length = 0;
+        // Several resyncs: each reconciles the tenant, checks every layer, and finds nothing to write.
+        await sleep(4_000);
+        expect(await reconciles()).toBeGreaterThanOrEqual(before + 3);
+        expect(requests.filter((r) => !r.startsWith('GET'))).toEqual([]);
+      } finally {
+        await harness.tenants.delete(id).catch(() => undefined);
+        await harness.waitForGone(id).catch(() => undefined);
+        await operator.stop();
+        client.close();
       }
     });
   });

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { tenantCustomResourceDefinition } from '@rallyforge/cdk8s';
 import { createEnvironment, startAuth, type AuthEnvironment, type RunningAuth } from '@rallyforge/auth/test/auth-harness';
 import {
-  Applier, CLUSTER_SCOPED_EVENT_NAMESPACE, EVENTS, jsonLogger, NAMESPACES, ResourceClient, silentLogger, type KubeObject, type Logger,
+  Applier, CLUSTER_SCOPED_EVENT_NAMESPACE, EVENTS, jsonLogger, NAMESPACES, ResourceClient, silentLogger, type KubeClient, type KubeObject, type Logger,
 } from '../../src/controller-core';
 import { createExternalLayers, type ExternalSystemsConfig } from '../../src/tenant/external';
 import { BusIdentityRegistrar } from '../../src/tenant/identity';
@@ -55,6 +55,8 @@ export interface StartOperatorOptions {
   workloads?: WorkloadRenderer;
   /** How long one shared-tier check serves every shared tenant. @default the provisioners' (10 s) */
   sharedCheckTtlMs?: number;
+  /** The operator's API client; default: the harness's. */
+  client?: KubeClient;
 }
 
 export interface TenantHarness {
@@ -234,7 +236,7 @@ export async function createTenantHarness(label: string, options: TenantHarnessO
       const identity = options.identity ?? new BusIdentityRegistrar({ amqpUrl: authEnv.vhost.url });
       const operatorSettings = { ...settings, ...options.settings };
       const operator = await createTenantOperator({
-        client: cluster.client,
+        client: options.client ?? cluster.client,
         settings: operatorSettings,
         external,
         identity,
