@@ -68,8 +68,10 @@ describe('RallyForgeOperator', () => {
     expect(rulesFor(rules, 'apps', 'deployments')).toContain('create');
     expect(rulesFor(rules, 'autoscaling', 'horizontalpodautoscalers')).toContain('create');
     const shared = synth({ dedicatedTenants: false }).get('ClusterRole').rules as Manifest[];
-    expect(rulesFor(shared, 'apps', 'deployments')).toEqual([]);
-    expect(rulesFor(shared, 'batch', 'jobs')).toEqual([]);
+    // Without the dedicated tier: read only, held to grant the tenant admins' view (RBAC's escalation check).
+    expect(rulesFor(shared, 'apps', 'deployments')).toEqual(['get', 'list', 'watch']);
+    expect(rulesFor(shared, 'batch', 'jobs')).toEqual(['get', 'list', 'watch']);
+    expect(rulesFor(shared, 'autoscaling', 'horizontalpodautoscalers')).toEqual([]);
   });
 
   it('touches only its own Lease, in its own namespace', () => {

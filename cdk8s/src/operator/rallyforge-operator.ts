@@ -7,7 +7,7 @@ import { Helm, renderIf } from '../helm/helm-token';
 import { Tunable, conditionOf, defaultOf, isHelmValue, renderOf, stringOf } from '../helm/helm-values';
 import { Patch } from '../helm/patch';
 import { DisruptionBudgetOptions, NetworkPeer, PodOptions, ResourceRequirements, SERVICE_DEFAULTS, ServiceMonitorOptions } from '../platform/rallyforge-service';
-import { TENANT_GROUP, TENANT_PLURAL } from './tenant-crd';
+import { TENANT_CRD_NAME, TENANT_GROUP, TENANT_PLURAL } from './tenant-crd';
 
 /** Ports and endpoints the operator serves (controller-runtime's conventions). */
 export const OPERATOR_CONTRACT = {
@@ -37,18 +37,26 @@ export interface PolicyRule {
 }
 
 /**
- * What the operator may do cluster-wide to provision any tenant. Roles it writes in tenant
- * namespaces grant only permissions it holds itself, so the API server's escalation check passes
- * without `escalate` or `bind`.
+ * What the operator may do cluster-wide to provision any tenant. The `tenant-admin` Role it writes in each tenant
+ * namespace (a read-only view for the organisation's admins) grants only permissions listed here, so the API
+ * server's escalation check passes without `escalate` or `bind`; that is the only reason the operator may read pods,
+ * their logs, Events and ReplicaSets. `operator/test/tenant/operator-rbac.spec.ts` runs the operator as the chart's
+ * ServiceAccount to prove these rules are enough, and refused the rest.
  */
 export const TENANT_OPERATOR_RULES: PolicyRule[] = [
   { apiGroups: [TENANT_GROUP], resources: [TENANT_PLURAL], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
   { apiGroups: [TENANT_GROUP], resources: [`${TENANT_PLURAL}/status`], verbs: ['get', 'update', 'patch'] },
   { apiGroups: [TENANT_GROUP], resources: [`${TENANT_PLURAL}/finalizers`], verbs: ['update'] },
+  // Deleting the CRD deletes every tenant object: the finalizer checks for that and keeps the tenants' data.
+  { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: [TENANT_CRD_NAME], verbs: ['get'] },
   { apiGroups: [''], resources: ['namespaces', 'resourcequotas', 'limitranges', 'secrets'], verbs: ALL_VERBS },
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ALL_VERBS },
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: ALL_VERBS },
   { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+  // Held only to grant them in the tenant-admin Role (see above).
+  { apiGroups: [''], resources: ['pods', 'pods/log', 'events', 'services', 'configmaps'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['apps'], resources: ['deployments', 'replicasets'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] },
 ];
 
 /** Extra permissions to run a dedicated tenant's own copy of the five services. */

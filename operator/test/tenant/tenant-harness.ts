@@ -50,6 +50,8 @@ export interface StartOperatorOptions {
   identity?: IdentityRegistrar;
   settings?: Partial<TenantSettings>;
   leaderElection?: boolean;
+  /** The Lease's name (the operator chart's Role allows exactly one); default: one per harness run. */
+  leaseName?: string;
   identityName?: string;
   /** Renders the dedicated tier's workloads; default: the production renderer (cdk8s constructs). */
   workloads?: WorkloadRenderer;
@@ -242,7 +244,7 @@ export async function createTenantHarness(label: string, options: TenantHarnessO
         identity,
         workloads: options.workloads ?? cdk8sWorkloadRenderer(operatorSettings, TEST_IMAGE),
         leaderElection: options.leaderElection
-          ? { namespace: cluster.namespace, name: `tenant-operator-${runId}`, identity: options.identityName, ...TEST_LEASE }
+          ? { namespace: cluster.namespace, name: options.leaseName ?? `tenant-operator-${runId}`, identity: options.identityName, ...TEST_LEASE }
           : false,
         healthProbe: false,
         maxConcurrentReconciles: 4,
