@@ -39,6 +39,7 @@ export * from './redis/cache.service';
 export * from './http/bootstrap-service';
 export * from './http/graceful-shutdown';
 export * from './http/in-flight-tracker';
+export * from './http/json-body';
 export * from './http/request-id';
 export * from './http/security-headers';
 export * from './http/validation';

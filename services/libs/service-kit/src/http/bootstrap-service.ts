@@ -14,6 +14,7 @@ import { PinoLoggerService } from '../logging/pino-logger.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { GracefulShutdown, type BusShutdownOptions } from './graceful-shutdown';
 import { InFlightTracker } from './in-flight-tracker';
+import { registerJsonBodyParser } from './json-body';
 import { registerRequestHooks } from './request-hooks';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { computeSecurityHeaders } from './security-headers';
@@ -65,7 +66,8 @@ class ServiceRootModule {}
 
 /**
  * Creates, configures and starts a RallyForge service: pino logging with request context, /api/v1 prefix,
- * validation, one error shape, body limit, CORS allow-list, security headers, OpenAPI document, the bus
+ * JSON bodies only (checked: see json-body.ts), validation, one error shape, body limit, CORS allow-list, security
+ * headers, OpenAPI document, the bus
  * microservice, and graceful shutdown. Returns the listening app.
  */
 export async function bootstrapService<C extends KitConfig>(
@@ -156,7 +158,10 @@ async function createApp<C extends KitConfig>(
   const app = await NestFactory.create<NestFastifyApplication>(root, adapter, {
     logger: new PinoLoggerService(logger),
     abortOnError: false,
+    // The kit registers the one body parser (JSON, checked): Nest's would add form-urlencoded.
+    bodyParser: false,
   });
+  registerJsonBodyParser(app.getHttpAdapter().getInstance() as unknown as FastifyInstance);
 
   const metrics = getKitProvider(app, MetricsService);
   const tracker = new InFlightTracker();
