@@ -37,7 +37,15 @@ function closeConnectionIfAbandoned(parts: AsyncIterableIterator<Multipart>, onA
     async *[Symbol.asyncIterator]() {
       let finished = false;
       try {
-        for await (const part of parts) yield part;
+        for await (const part of parts) {
+          // The body ended before the file's closing boundary, and the parser destroyed the file before anyone read
+          // it: such a stream never ends, so a pipeline from it would wait forever (until the server's request
+          // timeout, holding a temp file and the request). Refuse it as malformed instead.
+          if (part.type === 'file' && part.file.destroyed) {
+            throw new AppError(400, DocumentsErrorCode.VALIDATION_FAILED, DocumentsMessages.malformedMultipart);
+          }
+          yield part;
+        }
         finished = true;
       } finally {
         if (!finished) onAbandon();
