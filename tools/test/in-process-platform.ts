@@ -105,6 +105,9 @@ export interface InProcessPlatform {
   close(): Promise<void>;
 }
 
+/** The longest a test call may wait for its answer. */
+export const CALL_TIMEOUT_MS = 30_000;
+
 const OPERATOR = { kind: 'service' as const, id: 'operator', roles: [] };
 const silent = () => createLogger({ service: 'in-process-platform', level: 'silent' });
 
@@ -199,7 +202,8 @@ async function boot(
       body = JSON.stringify(request.body);
     }
     if (request.token !== undefined) headers.authorization = `Bearer ${request.token}`;
-    const response = await fetch(`${urls[service]}${path}`, { method, headers, body });
+    // Bounded: a request the server never answers fails the test that sent it instead of stalling the file.
+    const response = await fetch(`${urls[service]}${path}`, { method, headers, body, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
     const text = await response.text();
     let parsed: Json;
     try {
