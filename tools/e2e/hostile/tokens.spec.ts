@@ -5,10 +5,32 @@
  * deployment's key, missing claims) and must answer 401 in the standard error shape, never 5xx; anonymous calls get
  * 401 everywhere except on the operations listed public, with a reason, in api-catalogue.ts.
  */
-import { refusedUpgrade } from '@rallyforge/realtime/test/ws-client';
+import { connectClient, refusedUpgrade } from '@rallyforge/realtime/test/ws-client';
 import { startInProcessPlatform, type ApiResponse, type InProcessPlatform, type Member } from '../../test/in-process-platform';
 import { fillPath, loadApiOperations, PUBLIC_OPERATIONS, stale, type ApiOperation } from './api-catalogue';
 import { forgeTokens, type TokenForgery } from './forged-tokens';
+
+/** The one browser origin the services are configured to allow (CORS_ORIGINS). */
+const ALLOWED_ORIGIN = 'https://app.example.org';
+
+/** The seed's security headers as the services set them (service-kit/src/http/security-headers.ts). */
+const SECURITY_HEADERS: Record<string, string | RegExp> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'SAMEORIGIN',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'content-security-policy': /^default-src 'none';.*frame-ancestors 'self'/,
+  'x-xss-protection': '0',
+};
+
+function expectSecurityHeaders(op: ApiOperation, headers: Headers): void {
+  for (const [name, expected] of Object.entries(SECURITY_HEADERS)) {
+    const value = headers.get(name) ?? '';
+    const ok = typeof expected === 'string' ? value === expected : expected.test(value);
+    expect({ op: op.key, header: name, value: ok ? 'as required' : value }).toEqual({ op: op.key, header: name, value: 'as required' });
+  }
+  expect(headers.get('x-powered-by')).toBeNull();
+}
 
 let platform: InProcessPlatform;
 let operations: ApiOperation[];
@@ -17,7 +39,8 @@ let veteran: Member;
 let forgery: TokenForgery;
 
 beforeAll(async () => {
-  platform = await startInProcessPlatform('hostile_tokens');
+  const cors = { CORS_ORIGINS: ALLOWED_ORIGIN };
+  platform = await startInProcessPlatform('hostile_tokens', { auth: cors, services: cors });
   operations = await loadApiOperations(platform);
   protectedOperations = operations.filter((op) => !(op.key in PUBLIC_OPERATIONS));
   const org = await platform.organisation('tokens');
@@ -55,10 +78,29 @@ describe('the operation inventory', () => {
     for (const op of operations) {
       const response = await call(op, {});
       expect(response.status).toBeLessThan(500);
+      expectSecurityHeaders(op, response.headers);
       if (op.key in PUBLIC_OPERATIONS) {
         expect({ op: op.key, status: response.status }).not.toEqual({ op: op.key, status: 401 });
       } else {
         expectUnauthenticated(op, response, 'none');
+      }
+    }
+  });
+});
+
+describe('browsers', () => {
+  it('lets only the allowed origin read answers cross-site (CORS allow-list, no wildcard), on every service', async () => {
+    for (const op of protectedOperations) {
+      const path = fillPath(op.path);
+      const preflight = (origin: string) =>
+        platform.call(op.service, 'OPTIONS', path, { headers: { origin, 'access-control-request-method': op.method, 'access-control-request-headers': 'authorization,content-type' } });
+      const allowed = await preflight(ALLOWED_ORIGIN);
+      expect({ op: op.key, origin: allowed.headers.get('access-control-allow-origin') }).toEqual({ op: op.key, origin: ALLOWED_ORIGIN });
+      for (const origin of ['https://evil.example.org', 'null', `${ALLOWED_ORIGIN}.evil.example.org`, 'http://app.example.org']) {
+        const refused = await preflight(origin);
+        expect({ op: op.key, origin, allowed: refused.headers.get('access-control-allow-origin') }).toEqual({ op: op.key, origin, allowed: null });
+        const simple = await platform.call(op.service, op.method, path, { headers: { origin, authorization: `Bearer ${veteran.token}` } });
+        expect({ op: op.key, origin, allowed: simple.headers.get('access-control-allow-origin') }).toEqual({ op: op.key, origin, allowed: null });
       }
     }
   });
@@ -95,6 +137,8 @@ describe('forged access tokens', () => {
 
   it('refuses each forgery at the realtime WebSocket upgrade with 401 (header and ?token=)', async () => {
     const ws = `${platform.urls.realtime.replace(/^http/, 'ws')}/ws`;
+    const accepted = await connectClient(ws, { headers: { authorization: `Bearer ${forgery.control}` } });
+    await accepted.close();
     for (const { label, token } of forgery.forged) {
       for (const refusal of [
         await refusedUpgrade(ws, { headers: { authorization: `Bearer ${token}` } }),
