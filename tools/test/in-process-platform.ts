@@ -21,6 +21,7 @@ import { PAYMENTS_MIGRATIONS } from '@rallyforge/payments/src/migrations/payment
 import { loadRealtimeConfig } from '@rallyforge/realtime/src/config';
 import { startRealtimeService } from '@rallyforge/realtime/src/realtime.app';
 import { Client } from 'pg';
+import { startMailCatcher, type MailCatcher } from '../platform/mail-catcher';
 import { freshDatabase } from './infra';
 
 /**
@@ -83,6 +84,8 @@ export interface InProcessPlatformOptions {
    * production limits without counting other suites' requests or its own fixtures.
    */
   clientAddresses?: 'loopback' | 'random';
+  /** Run a mail catcher and send auth's e-mail to it (`platform.mail`), for flows that need the e-mailed tokens. */
+  mail?: boolean;
 }
 
 export interface InProcessPlatform {
@@ -94,6 +97,8 @@ export interface InProcessPlatform {
   /** SQL as the owner of each database (it bypasses Row-Level Security: fixtures and assertions only). */
   readonly sql: Readonly<Record<'auth' | DataServiceName, Client>>;
   readonly storageDir: string;
+  /** The e-mail auth sent, when started with `mail: true`. */
+  readonly mail?: MailCatcher;
   /** One HTTP call to a service; `path` is absolute (`/api/v1/claims/…`, `/health/ready`). */
   call(service: ServiceName, method: string, path: string, request?: ApiRequest): Promise<ApiResponse>;
   /** A new organisation, created the way the operator does it (auth.organisation.upsert over the bus). */
@@ -133,7 +138,9 @@ async function boot(
 ): Promise<InProcessPlatform> {
   const env = await createEnvironment(`${label}_auth`);
   cleanup.push(() => env.drop());
-  const auth = await startAuth(env, options.auth);
+  const mail = options.mail ? await startMailCatcher({ port: 0 }) : undefined;
+  if (mail) cleanup.push(() => mail.close());
+  const auth = await startAuth(env, { ...(mail ? { SMTP_URL: mail.url } : {}), ...options.auth });
   cleanup.unshift(() => auth.close());
 
   const sql = { auth: env.sql } as Record<'auth' | DataServiceName, Client>;
@@ -242,7 +249,7 @@ async function boot(
     return { ...created, token: login.body.accessToken, refreshToken: login.body.refreshToken };
   };
 
-  return { env, auth, apps, urls, sql, storageDir, call, organisation, account, member, close };
+  return { env, auth, apps, urls, sql, storageDir, mail, call, organisation, account, member, close };
 }
 
 /** A fresh address of the IPv6 documentation prefix (2001:db8::/32): never a real client, never seen twice. */

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { decodeJwt } from 'jose';
 import { GOOD_PASSWORD } from '@rallyforge/auth/test/auth-harness';
+import { tokenIn } from '@rallyforge/auth/test/mail-harness';
 import { randomClientAddress, startInProcessPlatform, type InProcessPlatform, type Member } from '../../test/in-process-platform';
 
 const LOGIN = '/api/v1/auth/login';
@@ -33,6 +34,7 @@ beforeAll(async () => {
   const limits = { RATE_LIMIT_IP_PER_MINUTE: '60', RATE_LIMIT_USER_PER_MINUTE: '120', REDIS_KEY_PREFIX: RELEASE_PREFIX };
   platform = await startInProcessPlatform('hostile_credentials', {
     clientAddresses: 'random',
+    mail: true,
     auth: { LOGIN_RATE_LIMIT_MAX_PER_IP: '5', LOGIN_RATE_LIMIT_MAX_PER_ACCOUNT: '5', LOGIN_MAX_FAILURES: '5', ...limits },
     services: limits,
   });
@@ -294,5 +296,60 @@ describe('registration cannot choose a role or a tenant', () => {
     }
     const unknown = await platform.call('auth', 'POST', REGISTER, { body: { organisation: 'no-such-org-here', email: `z-${Date.now()}@example.org`, password: GOOD_PASSWORD } });
     expect(unknown.status).toBe(404);
+  });
+});
+
+describe('invitations', () => {
+  const ACCEPT = '/api/v1/auth/invitations/accept';
+
+  async function invite(admin: Member, role: string) {
+    const email = `invited-${role}-${randomBytes(3).toString('hex')}@example.org`;
+    const created = await platform.call('auth', 'POST', '/api/v1/auth/invitations', { token: admin.token, body: { email, role } });
+    expect(created.status).toBe(201);
+    const mail = await platform.mail!.waitFor((message) => message.to.includes(email), 15_000);
+    return { id: created.body.id as string, email, token: tokenIn(mail) };
+  }
+
+  it('creates the account with the invited role, once, and only in the inviting organisation', async () => {
+    const admin = await platform.member(org, 'inviter', 'org_admin');
+    const invitation = await invite(admin, 'representative');
+    // The body cannot choose the role, the organisation or the address.
+    for (const extra of [{ role: 'org_admin' }, { organisation: 'elsewhere' }, { email: 'other@example.org' }]) {
+      const smuggled = await platform.call('auth', 'POST', ACCEPT, { body: { token: invitation.token, password: GOOD_PASSWORD, displayName: 'Rep', ...extra } });
+      expect([Object.keys(extra)[0], smuggled.status, smuggled.body.code]).toEqual([Object.keys(extra)[0], 400, 'VALIDATION_FAILED']);
+    }
+    const weak = await platform.call('auth', 'POST', ACCEPT, { body: { token: invitation.token, password: 'weak', displayName: 'Rep' } });
+    expect(weak.body.code).toBe('WEAK_PASSWORD');
+
+    const accepted = await platform.call('auth', 'POST', ACCEPT, { body: { token: invitation.token, password: GOOD_PASSWORD, displayName: 'Rep' } });
+    expect(accepted.status).toBe(201);
+    expect(accepted.body).toMatchObject({ email: invitation.email, role: 'representative', emailVerified: true, organisation: { id: org } });
+    const again = await platform.call('auth', 'POST', ACCEPT, { body: { token: invitation.token, password: GOOD_PASSWORD, displayName: 'Rep' } });
+    expect([again.status, again.body.code]).toEqual([400, 'TOKEN_ALREADY_USED']);
+    const loggedIn = await login({ organisation: org, email: invitation.email, password: GOOD_PASSWORD });
+    expect(decodeJwt(loggedIn.body.accessToken)).toMatchObject({ tid: org, roles: ['representative'] });
+  });
+
+  it('refuses a revoked invitation, and an invitation token used as another kind of token', async () => {
+    const admin = await platform.member(org, 'revoker', 'org_admin');
+    const invitation = await invite(admin, 'org_admin');
+    const asReset = await platform.call('auth', 'POST', '/api/v1/auth/password-reset', { body: { token: invitation.token, password: GOOD_PASSWORD } });
+    expect([asReset.status, asReset.body.code]).toEqual([400, 'INVALID_TOKEN']);
+    const asVerification = await platform.call('auth', 'POST', '/api/v1/auth/verify-email', { body: { token: invitation.token } });
+    expect([asVerification.status, asVerification.body.code]).toEqual([400, 'INVALID_TOKEN']);
+    expect((await platform.call('auth', 'DELETE', `/api/v1/auth/invitations/${invitation.id}`, { token: admin.token })).status).toBe(204);
+    const revoked = await platform.call('auth', 'POST', ACCEPT, { body: { token: invitation.token, password: GOOD_PASSWORD, displayName: 'Admin' } });
+    expect([revoked.status, revoked.body.code]).toEqual([400, 'INVALID_TOKEN']);
+    const { rows } = await platform.sql.auth.query('SELECT 1 FROM users WHERE email = $1', [invitation.email]);
+    expect(rows).toEqual([]);
+  });
+
+  it('lets only org_admins invite, and never into a role above org_admin', async () => {
+    const veteran = await platform.member(org, 'not-an-admin');
+    const byVeteran = await platform.call('auth', 'POST', '/api/v1/auth/invitations', { token: veteran.token, body: { email: 'x@example.org', role: 'org_admin' } });
+    expect(byVeteran.status).toBe(403);
+    const admin = await platform.member(org, 'ambitious', 'org_admin');
+    const platformAdmin = await platform.call('auth', 'POST', '/api/v1/auth/invitations', { token: admin.token, body: { email: 'y@example.org', role: 'platform_admin' } });
+    expect([platformAdmin.status, platformAdmin.body.code]).toEqual([400, 'VALIDATION_FAILED']);
   });
 });
