@@ -5,7 +5,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 export const AUDIT_APPEND_ONLY_FUNCTION = 'audit_events_append_only';
 
 /**
- * The audit log (docs/security-model.md, "Audit log") and the organisations' application limits.
+ * The audit log (docs/security.md, "Audit, logs and GDPR") and the organisations' application limits.
  *
  * `audit_events` is append-only at two levels: the runtime role keeps only SELECT and INSERT (UPDATE, DELETE and
  * TRUNCATE are revoked from every role but the owner), and triggers refuse UPDATE, DELETE and TRUNCATE for

@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 
 /**
  * Kept when an organisation is deleted: the audit log is append-only for everyone, the purge included. It records
- * who did what to the organisation's data, so it must outlive that data (docs/security.md, "Audit log").
+ * who did what to the organisation's data, so it must outlive that data (docs/security.md, "Audit, logs and GDPR").
  */
 export const RETAINED_ON_PURGE: readonly string[] = ['audit_events'];
 

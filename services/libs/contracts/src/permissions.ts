@@ -1,7 +1,7 @@
 import type { Actor } from './envelope';
 
 /**
- * Who may do what, defined once for every service (docs/security-model.md). Roles come only from the verified
+ * Who may do what, defined once for every service (docs/security.md). Roles come only from the verified
  * access token (HTTP) or the envelope's actor (bus); never from a request body.
  */
 export const Role = {

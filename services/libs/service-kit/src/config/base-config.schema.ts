@@ -42,7 +42,7 @@ export const baseConfigSchema = z.object({
   OTEL_TRACES_EXPORTER: envEnum(TRACES_EXPORTERS, 'none'),
   /** Read by the OTLP exporter itself (it appends /v1/traces); http://localhost:4318 when unset. */
   OTEL_EXPORTER_OTLP_ENDPOINT: envUrl(['http:', 'https:'], 'an http(s):// URL of an OTLP collector').optional(),
-  /** RATE_LIMIT_*_PER_MINUTE, TRUSTED_PROXIES, REDIS_KEY_PREFIX (docs/security-model.md, "Rate limits"). */
+  /** RATE_LIMIT_*_PER_MINUTE, TRUSTED_PROXIES, REDIS_KEY_PREFIX (docs/security.md, "API security"). */
   ...rateLimitConfigShape,
 });
 

@@ -33,7 +33,7 @@ const SCOPE_NAMES: Record<RateLimitDecision['scope'], string> = {
 };
 
 /**
- * The kit's rate limits (docs/security-model.md, "Rate limits"): per client address on every request but the
+ * The kit's rate limits (docs/security.md, "API security"): per client address on every request but the
  * probes and /metrics (a Fastify onRequest hook, before routing and authentication), then per user and per tenant
  * once the caller is authenticated (RateLimitGuard). Counters live in Redis, so every replica of every service
  * counts into the same windows. When Redis fails, requests are let through (and counted in

@@ -15,7 +15,7 @@ export const TENANT_LIMITS_CACHE_MAX_ENTRIES = 5_000;
 
 /**
  * The Redis hash holding a tenant's limits: under the tenant's own prefix (`t:<id>:`), so that a dedicated
- * tenant's Redis user, limited to `~t:<id>:*`, can read it (docs/security-model.md).
+ * tenant's Redis user, limited to `~t:<id>:*`, can read it (docs/security.md).
  */
 export const tenantLimitsKey = (tenantId: string): string => `t:${tenantId}:tenant-limits`;
 
