@@ -58,7 +58,8 @@ export function ensureDir(path: string, mode = 0o755): string {
 }
 
 function token(): string {
-  return randomBytes(18).toString('base64url');
+  // 32 characters (192 bits): the seed asks for database passwords of at least 32.
+  return randomBytes(24).toString('base64url');
 }
 
 /**

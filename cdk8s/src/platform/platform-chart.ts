@@ -5,7 +5,7 @@ import { HelmValue, HelmValues } from '../helm/helm-values';
 import * as schemas from '../helm/schemas';
 import { MIGRATION_DEFAULTS } from './database-migration';
 import { DEVELOPMENT_DEFAULTS, helmDevelopmentPassword } from './development-backing-services';
-import { BACKING_SERVICE_DEFAULTS, PlatformServiceOptions, RallyForgePlatform } from './rallyforge-platform';
+import { BACKING_SERVICE_DEFAULTS, DEFAULT_TRUSTED_PROXY_CIDRS, PlatformServiceOptions, RallyForgePlatform } from './rallyforge-platform';
 import { ProbeTimings, SERVICE_DEFAULTS, ServiceProbes } from './rallyforge-service';
 import { DATABASE_SERVICES, SERVICE_NAMES, ServiceName } from './service-contract';
 
@@ -58,6 +58,10 @@ export class RallyForgePlatformChart extends HelmChart {
     v.section('config', 'Configuration every service reads from its environment.');
     const logLevel = v.string('config.logLevel', 'info', { description: 'LOG_LEVEL of the services and migrations.', schema: schemas.LOG_LEVEL });
     const corsOrigins = v.string('config.corsOrigins', '', { description: 'CORS_ORIGINS: comma-separated browser origins allowed to call the API; empty means https://<ingress.host>.' });
+    const trustedProxies = v.string('config.trustedProxies', DEFAULT_TRUSTED_PROXY_CIDRS, {
+      description: "TRUSTED_PROXIES: addresses or CIDRs of the proxies in front of the services (the ingress controller's pods), whose X-Forwarded-For gives the client address that rate limits and the audit log use. Narrow it to your pod CIDR if you can.",
+      schema: { minLength: 1 },
+    });
     v.section('config.auth', 'Access tokens.');
     const issuer = v.string('config.auth.issuer', '', { description: 'AUTH_ISSUER (iss of access tokens); empty means https://<ingress.host>.' });
     const audience = v.string('config.auth.audience', 'rallyforge', { description: 'AUTH_AUDIENCE (aud of access tokens).', schema: { minLength: 1 } });
@@ -168,6 +172,7 @@ export class RallyForgePlatformChart extends HelmChart {
       config: {
         logLevel,
         corsOrigins: Helm.str(`${corsOrigins.expr} | default (printf "https://%s" ${hostExpr})`),
+        trustedProxies,
         authIssuer: Helm.str(`${issuer.expr} | default (printf "https://%s" ${hostExpr})`),
         authAudience: String(audience),
         jwksUrl: orDefault(jwksUrl, `http://${fullname}-auth:3000/api/v1/auth/.well-known/jwks.json`),

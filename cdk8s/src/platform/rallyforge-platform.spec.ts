@@ -46,6 +46,13 @@ describe('RallyForgePlatform', () => {
       expect(envOf(container(m, 'auth')).AUTH_JWKS_URL).toBeUndefined();
     });
 
+    it('believes X-Forwarded-For only from the private ranges its ingress runs in, on every service', () => {
+      // Loopback only (the kit's default) would put every user behind the ingress's address: one rate limit for all.
+      for (const service of ['auth', 'claims', 'payments', 'documents', 'realtime']) {
+        expect(envOf(container(m, service)).TRUSTED_PROXIES.value).toBe('10.0.0.0/8,172.16.0.0/12,192.168.0.0/16');
+      }
+    });
+
     it('sets the shared configuration from the contract', () => {
       const env = envOf(container(m, 'payments'));
       expect(Object.fromEntries(['NODE_ENV', 'PORT', 'SERVICE_NAME', 'LOG_LEVEL', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'CORS_ORIGINS', 'OTEL_TRACES_EXPORTER', 'PAYMENT_PROVIDER'].map((k) => [k, env[k].value]))).toEqual({

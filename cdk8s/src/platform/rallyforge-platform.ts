@@ -42,6 +42,12 @@ export interface PlatformServiceOptions {
   readonly extraEnv?: Tunable<unknown[]>;
 }
 
+/**
+ * The private address ranges. The services' NetworkPolicy admits only the ingress controller, monitoring and the
+ * platform's own namespaces, so a forwarded-for header from these ranges comes from a proxy we run.
+ */
+export const DEFAULT_TRUSTED_PROXY_CIDRS = '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16';
+
 /** Configuration every service reads from its environment. */
 export interface PlatformConfig {
   /** @default 'info' */
@@ -58,6 +64,12 @@ export interface PlatformConfig {
   readonly otelTracesExporter?: Tunable<string>;
   /** OTEL_EXPORTER_OTLP_ENDPOINT. @default '' */
   readonly otelEndpoint?: Tunable<string>;
+  /**
+   * TRUSTED_PROXIES: addresses or CIDRs whose X-Forwarded-For the services believe (the client address is what rate
+   * limits and the audit log key on). Behind an ingress, leaving it at loopback puts every user behind one address.
+   * @default DEFAULT_TRUSTED_PROXY_CIDRS (the private ranges: only the ingress controller may reach the pods)
+   */
+  readonly trustedProxies?: Tunable<string>;
   /** TENANCY_MODE: `shared` (pooled, the platform) or `dedicated` (one tenant's copy). @default 'shared' */
   readonly tenancyMode?: Tunable<string>;
   /** TENANT_ID: the tenant a dedicated copy serves; empty for the shared platform. @default '' */
@@ -211,6 +223,7 @@ export class RallyForgePlatform extends Construct {
       AUTH_ISSUER: kplus.EnvValue.fromValue(config.authIssuer ?? `https://${host}`),
       AUTH_AUDIENCE: kplus.EnvValue.fromValue(config.authAudience ?? 'rallyforge'),
       CORS_ORIGINS: kplus.EnvValue.fromValue(config.corsOrigins ?? `https://${host}`),
+      TRUSTED_PROXIES: kplus.EnvValue.fromValue(stringOf(config.trustedProxies ?? DEFAULT_TRUSTED_PROXY_CIDRS)),
       OTEL_TRACES_EXPORTER: kplus.EnvValue.fromValue(stringOf(config.otelTracesExporter ?? 'none')),
       OTEL_EXPORTER_OTLP_ENDPOINT: kplus.EnvValue.fromValue(stringOf(config.otelEndpoint ?? '')),
       TENANCY_MODE: kplus.EnvValue.fromValue(stringOf(config.tenancyMode ?? 'shared')),
