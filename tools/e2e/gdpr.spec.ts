@@ -16,116 +16,38 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Commands, Events, PLATFORM_TENANT } from '@rallyforge/contracts';
-import { createLogger, loadConfig, postgresDataSourceOptions, runMigrations } from '@rallyforge/service-kit';
-import { createEnvironment, GOOD_PASSWORD, Http, startAuth, uniqueOrg, type AuthEnvironment, type RunningAuth } from '@rallyforge/auth/test/auth-harness';
-import { claimsConfigSchema } from '@rallyforge/claims/src/config';
-import { startClaimsService } from '@rallyforge/claims/src/claims.app';
-import { CLAIMS_ENTITIES } from '@rallyforge/claims/src/entities/claims-entities';
-import { CLAIMS_MIGRATIONS } from '@rallyforge/claims/src/migrations/claims-migrations';
-import { documentsConfigSchema } from '@rallyforge/documents/src/config';
-import { startDocumentsService } from '@rallyforge/documents/src/documents.app';
-import { DOCUMENTS_ENTITIES } from '@rallyforge/documents/src/entities/documents-entities';
-import { DOCUMENTS_MIGRATIONS } from '@rallyforge/documents/src/migrations/documents-migrations';
+import { GOOD_PASSWORD, Http, type AuthEnvironment } from '@rallyforge/auth/test/auth-harness';
 import { multipartBody } from '@rallyforge/documents/test/documents-harness';
 import { samplePdf } from '@rallyforge/documents/test/fixtures';
-import { loadPaymentsConfig } from '@rallyforge/payments/src/config';
-import { startPaymentsService } from '@rallyforge/payments/src/payments.app';
-import { PAYMENTS_ENTITIES } from '@rallyforge/payments/src/entities/payments-entities';
-import { PAYMENTS_MIGRATIONS } from '@rallyforge/payments/src/migrations/payments-migrations';
-import { Client } from 'pg';
-import { freshDatabase } from '../test/infra';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
+import type { Client } from 'pg';
+import { eventually, startInProcessPlatform, type InProcessPlatform, type Json } from '../test/in-process-platform';
 
 const operator = { kind: 'service' as const, id: 'operator', roles: [] };
-const silent = () => createLogger({ service: 'gdpr-test', level: 'silent' });
 
+let platform: InProcessPlatform;
 let env: AuthEnvironment;
-let auth: RunningAuth;
 let http: Http;
 let claims: NestFastifyApplication;
 let payments: NestFastifyApplication;
 let documents: NestFastifyApplication;
 let storageDir: string;
-const sql: Record<'claims' | 'payments' | 'documents', Client> = {} as never;
-const cleanup: Array<() => Promise<unknown>> = [];
-
-/** A fresh database for a service, migrated as its owner; the service connects as the runtime role. */
-async function serviceDatabase(label: 'claims' | 'payments' | 'documents', entities: never[] | unknown[], migrations: unknown[]) {
-  const database = await freshDatabase(`gdpr_${label}`);
-  cleanup.push(() => database.drop());
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  await runMigrations(postgresDataSourceOptions({ url: database.ownerUrl, entities: entities as any, migrations: migrations as any }), { logger: silent() });
-  const client = new Client({ connectionString: database.ownerUrl });
-  await client.connect();
-  cleanup.unshift(() => client.end());
-  sql[label] = client;
-  return database;
-}
+let sql: Record<'claims' | 'payments' | 'documents', Client>;
 
 beforeAll(async () => {
-  env = await createEnvironment('gdpr_auth');
-  auth = await startAuth(env);
-  http = new Http(auth.url);
-  const common = {
-    NODE_ENV: 'test',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-    AMQP_URL: env.vhost.url,
-    REDIS_URL: process.env.RF_TEST_REDIS_URL,
-    AUTH_JWKS_URL: `${auth.url}/api/v1/auth/.well-known/jwks.json`,
-    SHUTDOWN_TIMEOUT_MS: '2000',
-  };
-  const claimsDb = await serviceDatabase('claims', CLAIMS_ENTITIES, CLAIMS_MIGRATIONS);
-  claims = await startClaimsService(loadConfig(claimsConfigSchema, { ...common, DATABASE_URL: claimsDb.appUrl }), { handleSignals: false });
-  cleanup.unshift(() => claims.close());
-  const paymentsDb = await serviceDatabase('payments', PAYMENTS_ENTITIES, PAYMENTS_MIGRATIONS);
-  payments = await startPaymentsService(loadPaymentsConfig({ ...common, DATABASE_URL: paymentsDb.appUrl, PAYMENT_PROVIDER: 'dev-instant' }), {
-    handleSignals: false,
-  });
-  cleanup.unshift(() => payments.close());
-  storageDir = await mkdtemp(join(tmpdir(), 'rf-gdpr-'));
-  cleanup.push(() => rm(storageDir, { recursive: true, force: true }));
-  const documentsDb = await serviceDatabase('documents', DOCUMENTS_ENTITIES, DOCUMENTS_MIGRATIONS);
-  documents = await startDocumentsService(
-    loadConfig(documentsConfigSchema, { ...common, DATABASE_URL: documentsDb.appUrl, STORAGE_DRIVER: 'local', STORAGE_LOCAL_DIR: storageDir }),
-    { handleSignals: false },
-  );
-  cleanup.unshift(() => documents.close());
+  platform = await startInProcessPlatform('gdpr');
+  ({ env, storageDir, sql } = platform);
+  ({ claims, payments, documents } = platform.apps);
+  http = new Http(platform.auth.url);
 }, 180_000);
 
-afterAll(async () => {
-  for (const step of cleanup) await step().catch(() => undefined);
-  await auth?.close();
-  await env?.drop();
-});
-
-async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+afterAll(() => platform?.close());
 
 async function call(app: NestFastifyApplication, token: string, method: 'GET' | 'POST', url: string, payload?: Record<string, unknown>) {
   const res = await app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
   return { status: res.statusCode, body: res.body ? (JSON.parse(res.body) as Json) : undefined };
 }
 
-async function organisation(label: string): Promise<string> {
-  const org = uniqueOrg(label);
-  await env.bus.request(
-    Commands.upsertOrganisation,
-    { tenantId: org, displayName: `GDPR ${label}`, registration: 'open', admins: [], suspended: false },
-    { tenantId: PLATFORM_TENANT, actor: operator, timeoutMs: 15_000 },
-  );
-  return org;
-}
+const organisation = (label: string): Promise<string> => platform.organisation(`gdpr-${label}`);
 
 interface Veteran {
   org: string;
@@ -199,7 +121,7 @@ describe('GDPR export', () => {
     expect(stolen.status).toBe(404);
     expect(stolen.body).toMatchObject({ statusCode: 404, code: 'EXPORT_NOT_FOUND' });
 
-    const download = await fetch(`${auth.url}/api/v1/auth/me/export/${id}/archive`, { headers: { authorization: `Bearer ${alice.token}` } });
+    const download = await fetch(`${platform.urls.auth}/api/v1/auth/me/export/${id}/archive`, { headers: { authorization: `Bearer ${alice.token}` } });
     expect(download.status).toBe(200);
     expect(download.headers.get('content-type')).toBe('application/gzip');
     const archive = Buffer.from(await download.arrayBuffer());
