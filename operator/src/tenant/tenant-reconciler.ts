@@ -167,8 +167,7 @@ export class TenantReconciler implements Reconciler {
     const connection: Record<string, string> = {};
     for (const layer of this.options.external) {
       try {
-        Object.assign(connection, await layer.ensure(target, passwords as TenantPasswords, signal));
-        await layer.verify(target, passwords as TenantPasswords, signal);
+        Object.assign(connection, await this.ensureAndVerify(layer, target, passwords as TenantPasswords, signal));
         set({
           type: layer.condition,
           status: 'True',
@@ -299,6 +298,25 @@ export class TenantReconciler implements Reconciler {
     } catch (error) {
       if (signal.aborted) throw error;
       return failure('Workloads', error, 'ApplyFailed', `applying the dedicated workloads in ${namespace} failed`);
+    }
+  }
+
+  /**
+   * ensure, then verify. When ensure succeeded (the system answers) but verify finds drift, the drift happened
+   * between the two (someone revoked a permission mid-reconcile) or ensure could not fix it: one more ensure and
+   * verify tell which, instead of reporting Ready False for a moment the next reconcile would take back.
+   */
+  private async ensureAndVerify(layer: ExternalLayer, target: TenantTarget, passwords: TenantPasswords, signal: AbortSignal): Promise<Record<string, string>> {
+    const connection = await layer.ensure(target, passwords, signal);
+    try {
+      await layer.verify(target, passwords, signal);
+      return connection;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      this.logger.info('Verification found drift after provisioning; provisioning once more', { tenant: target.tenantId, layer: layer.system, error: errorMessage(error) });
+      const again = await layer.ensure(target, passwords, signal);
+      await layer.verify(target, passwords, signal);
+      return again;
     }
   }
 

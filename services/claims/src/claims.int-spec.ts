@@ -49,7 +49,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function call<T>(user: TestUser | undefined, method: 'GET' | 'POST', url: string, payload?: unknown) {
+async function call<T>(user: TestUser | undefined, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) {
   const response = await h.app.inject({
     method,
     url,
@@ -66,6 +66,56 @@ function expectError(res: { status: number; body: unknown }, status: number, cod
   expect(res.status).toBe(status);
   expect(res.body).toEqual({ statusCode: status, code, message: expect.any(String), requestId: expect.any(String) });
 }
+
+describe('PATCH /api/v1/claims/:id/status', () => {
+  const move = (user: TestUser, id: string, body: unknown) => call<ClaimBody>(user, 'PATCH', `/api/v1/claims/${id}/status`, body);
+
+  it('lets representatives and org admins move a claim along its lifecycle, each change in the audit log', async () => {
+    const audit = await BusObserver.start(h.amqpUrl, ['audit.recorded']);
+    try {
+      const claim = (await createClaim(alice, 'Tinnitus since deployment')).body;
+      expect(claim.status).toBe('submitted');
+      const reviewed = await move(rita, claim.id, { status: 'in_review' });
+      expect(reviewed.status).toBe(200);
+      expect(reviewed.body).toMatchObject({ id: claim.id, status: 'in_review', ownerId: alice.userId });
+      expect((await move(olga, claim.id, { status: 'decided' })).body.status).toBe('decided');
+      // The veteran sees the change.
+      expect((await call<ClaimBody>(alice, 'GET', `/api/v1/claims/${claim.id}`)).body.status).toBe('decided');
+      const entry = await audit.waitFor((e) => {
+        const data = e.data as { action: string; target?: { id: string }; details?: { to?: string } };
+        return data.action === 'claim.status_changed' && data.target?.id === claim.id && data.details?.to === 'in_review';
+      });
+      expect(entry).toMatchObject({
+        tenantId: ACME,
+        data: { action: 'claim.status_changed', actor: { kind: 'user', id: rita.userId }, result: 'success', details: { from: 'submitted', to: 'in_review' } },
+      });
+    } finally {
+      await audit.close();
+    }
+  });
+
+  it('refuses a move the lifecycle does not allow with 409 CLAIM_STATUS_TRANSITION_INVALID, saying where it can go, and changes nothing', async () => {
+    const claim = (await createClaim(alice, 'Back injury in training')).body;
+    const backwards = await move(rita, claim.id, { status: 'submitted' });
+    expectError(backwards, 409, 'CLAIM_STATUS_TRANSITION_INVALID');
+    expect((backwards.body as unknown as { message: string }).message).toBe('A claim cannot go from submitted to submitted; from submitted it can go to in_review, closed');
+    expect((await move(rita, claim.id, { status: 'closed' })).status).toBe(200);
+    const final = await move(rita, claim.id, { status: 'in_review' });
+    expectError(final, 409, 'CLAIM_STATUS_TRANSITION_INVALID');
+    expect((final.body as unknown as { message: string }).message).toBe('A claim cannot go from closed to in_review: closed is final');
+    expect((await call<ClaimBody>(alice, 'GET', `/api/v1/claims/${claim.id}`)).body.status).toBe('closed');
+  });
+
+  it('refuses veterans (403, even for their own claim), another organisation (404 like a missing claim) and bad bodies (400)', async () => {
+    const claim = (await createClaim(alice, 'Shoulder injury')).body;
+    expectError(await move(alice, claim.id, { status: 'in_review' }), 403, 'FORBIDDEN');
+    expectError(await move(gina, claim.id, { status: 'in_review' }), 404, 'CLAIM_NOT_FOUND');
+    expectError(await move(rita, randomUUID(), { status: 'in_review' }), 404, 'CLAIM_NOT_FOUND');
+    expectError(await move(rita, claim.id, { status: 'approved' }), 400, 'VALIDATION_FAILED');
+    expectError(await move(rita, claim.id, { status: 'in_review', ownerId: bob.userId }), 400, 'VALIDATION_FAILED');
+    expect((await call<ClaimBody>(alice, 'GET', `/api/v1/claims/${claim.id}`)).body.status).toBe('submitted');
+  });
+});
 
 describe('POST /api/v1/claims', () => {
   it('files a claim for the caller, in the tenant of the token, and emits claim.created', async () => {
