@@ -708,14 +708,22 @@ function databaseFindings(row: ObservedDatabase, db: TenantDatabase, rolesExist:
   const name = db.database;
   if (!row.exists) {
     if (!rolesExist) return []; // created once its roles exist (the next pass)
-    return [{ reason: 'DatabaseMissing', detail: `database ${name} does not exist`, repair: [`CREATE DATABASE ${ident(name)} OWNER ${ident(db.owner)}`] }];
+    // A new database lets PUBLIC connect until that is revoked: created closed to connections, opened only once
+    // PUBLIC's grant is gone, so no other tenant's role can get in between the two statements. (Interrupted halfway,
+    // the next pass finds the grant and the closed database, and repairs them in that order.)
+    return [{
+      reason: 'DatabaseMissing',
+      detail: `database ${name} does not exist`,
+      repair: [
+        `CREATE DATABASE ${ident(name)} OWNER ${ident(db.owner)} ALLOW_CONNECTIONS false`,
+        `REVOKE ALL ON DATABASE ${ident(name)} FROM PUBLIC`,
+        `ALTER DATABASE ${ident(name)} ALLOW_CONNECTIONS true`,
+      ],
+    }];
   }
   const findings: Finding[] = [];
   if (row.owner !== db.owner && rolesExist) {
     findings.push({ reason: 'DatabaseOwnerDrift', detail: `database ${name} is owned by ${row.owner}`, repair: [`ALTER DATABASE ${ident(name)} OWNER TO ${ident(db.owner)}`] });
-  }
-  if (!row.datallowconn) {
-    findings.push({ reason: 'DatabaseConnectionsDisabled', detail: `database ${name} does not allow connections`, repair: [`ALTER DATABASE ${ident(name)} ALLOW_CONNECTIONS true`] });
   }
   const acl = row.acl ?? [];
   const held = (grantee: string) => new Set(acl.filter((a) => a.grantee === grantee).map((a) => a.privilege));
@@ -726,6 +734,10 @@ function databaseFindings(row: ObservedDatabase, db: TenantDatabase, rolesExist:
       detail: `${grantee === null ? 'PUBLIC' : `role ${grantee}`} has ${acl.filter((a) => a.grantee === grantee).map((a) => a.privilege).join(', ')} on database ${name}`,
       repair: [`REVOKE ALL ON DATABASE ${ident(name)} FROM ${grantee === null ? 'PUBLIC' : ident(grantee)} CASCADE`],
     });
+  }
+  // Last: a closed database is opened only after every foreign grant above was taken back.
+  if (!row.datallowconn) {
+    findings.push({ reason: 'DatabaseConnectionsDisabled', detail: `database ${name} does not allow connections`, repair: [`ALTER DATABASE ${ident(name)} ALLOW_CONNECTIONS true`] });
   }
   if (row.owner === db.owner) {
     const lacking = ['CONNECT', 'CREATE', 'TEMPORARY'].filter((p) => !held(db.owner).has(p));

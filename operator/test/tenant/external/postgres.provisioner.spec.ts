@@ -130,6 +130,26 @@ describe('PostgresProvisioner', () => {
     expect(await asTenant(urls.AUTH_MIGRATION_DATABASE_URL!, 'select current_user as u')).toEqual([{ u: auth }]);
   });
 
+  it('never opens a new database to PUBLIC: created closed, and a creation interrupted halfway is finished in order', async () => {
+    const { id, creds } = await provisioned();
+    const claims = tenantDatabaseName(id, 'claims');
+    // As a crash right after CREATE DATABASE would leave it: closed, with PUBLIC's default CONNECT still in place.
+    await env.sql('postgres', `DROP DATABASE ${claims} WITH (FORCE)`);
+    await env.sql('postgres', `CREATE DATABASE ${claims} OWNER ${claims} ALLOW_CONNECTIONS false`);
+    const error = await rejection(provisioner.verify(dedicated(id), creds));
+    expect(error.reason).toBe('DatabaseGrantDrift');
+    expect(error.message).toContain(`PUBLIC has`);
+    await provisioner.ensure(dedicated(id), creds);
+    const [row] = await env.sql<{ datallowconn: boolean; public_connect: boolean }>(
+      'postgres',
+      `select datallowconn, exists (select 1 from aclexplode(coalesce(datacl, acldefault('d', datdba))) a where a.grantee = 0) as public_connect
+         from pg_database where datname = $1`,
+      [claims],
+    );
+    expect(row).toEqual({ datallowconn: true, public_connect: false });
+    await provisioner.verify(dedicated(id), creds);
+  });
+
   it("isolates tenants from each other's databases, proven with their own credentials", async () => {
     const a = await provisioned();
     const b = await provisioned();
