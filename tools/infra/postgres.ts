@@ -139,8 +139,7 @@ export async function ensureDatabase(
   try {
     await upsertRole(admin, role, password, '');
     const dbExists = await admin.query('select 1 from pg_database where datname = $1', [database]);
-    if (!dbExists.rowCount) await admin.query(`CREATE DATABASE ${ident(database)} OWNER ${ident(role)}`);
-    await admin.query(`REVOKE ALL ON DATABASE ${ident(database)} FROM PUBLIC`);
+    await createClosedToPublic(admin, database, role, Boolean(dbExists.rowCount));
   } finally {
     await admin.end();
   }
@@ -192,8 +191,7 @@ export async function ensureServiceDatabase(
     await upsertRole(admin, owner.role, owner.password, OWNER_ROLE_ATTRIBUTES);
     await upsertRole(admin, app.role, app.password, APP_ROLE_ATTRIBUTES);
     const dbExists = await admin.query('select 1 from pg_database where datname = $1', [database]);
-    if (!dbExists.rowCount) await admin.query(`CREATE DATABASE ${ident(database)} OWNER ${ident(owner.role)}`);
-    await admin.query(`REVOKE ALL ON DATABASE ${ident(database)} FROM PUBLIC`);
+    await createClosedToPublic(admin, database, owner.role, Boolean(dbExists.rowCount));
     await admin.query(`GRANT CONNECT ON DATABASE ${ident(database)} TO ${ident(app.role)}`);
   } finally {
     await admin.end();
@@ -259,4 +257,15 @@ export async function dropDatabase(
   } finally {
     await admin.end();
   }
+}
+
+/**
+ * Creates `database` (unless it exists) so that PUBLIC can never connect to it: CREATE DATABASE grants PUBLIC CONNECT
+ * until a REVOKE takes it back, so the database is created closed to connections and opened after the REVOKE (as the
+ * operator's provisioner does for tenant databases).
+ */
+async function createClosedToPublic(admin: Client, database: string, owner: string, exists: boolean): Promise<void> {
+  if (!exists) await admin.query(`CREATE DATABASE ${ident(database)} OWNER ${ident(owner)} ALLOW_CONNECTIONS false`);
+  await admin.query(`REVOKE ALL ON DATABASE ${ident(database)} FROM PUBLIC`);
+  await admin.query(`ALTER DATABASE ${ident(database)} ALLOW_CONNECTIONS true`);
 }
