@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OutboxPublisher, type BusContext } from '@rallyforge/bus';
-import { Events, type Commands, type CommandReply, type Payload } from '@rallyforge/contracts';
+import { Events, type Commands, type CommandReply, type Payload, isServiceActor } from '@rallyforge/contracts';
 import { CLAIMS_SERVICE_NAME } from '../claims.constants';
 import { ClaimsUserDataRepository, type ExportedClaim, type ExportedEvidence } from '../repositories/user-data.repository';
 
@@ -67,6 +67,4 @@ export class ClaimsUserDataService {
   }
 }
 
-function fromAuth(ctx: BusContext): boolean {
-  return ctx.actor?.kind === 'service' && ctx.actor.id === AUTH_ACTOR_ID;
-}
+const fromAuth = (ctx: BusContext): boolean => isServiceActor(ctx.actor, AUTH_ACTOR_ID);

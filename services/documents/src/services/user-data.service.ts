@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { OutboxPublisher, type BusContext } from '@rallyforge/bus';
-import { Events, type Commands, type CommandReply, type Payload } from '@rallyforge/contracts';
+import { Events, type Commands, type CommandReply, type Payload, isServiceActor } from '@rallyforge/contracts';
 import type { Readable } from 'node:stream';
 import { DOCUMENTS_SERVICE_NAME } from '../documents.constants';
 import { DocumentsUserDataRepository } from '../repositories/user-data.repository';
@@ -112,9 +112,7 @@ export class DocumentsUserDataService {
   }
 }
 
-function fromAuth(ctx: BusContext): boolean {
-  return ctx.actor?.kind === 'service' && ctx.actor.id === AUTH_ACTOR_ID;
-}
+const fromAuth = (ctx: BusContext): boolean => isServiceActor(ctx.actor, AUTH_ACTOR_ID);
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -65,6 +65,14 @@ export function rolesHavePermission(roles: readonly string[], permission: Permis
   return roles.some((role) => (rule.roles as readonly string[]).includes(role));
 }
 
+/**
+ * Whether a bus actor is the service named `service` (messages only that service may send: auth speaks for a user's
+ * data and an organisation's lifecycle). A user actor is never a service, whatever its id.
+ */
+export function isServiceActor(actor: Actor | undefined, service: string): boolean {
+  return actor?.kind === 'service' && actor.id === service;
+}
+
 /** Whether a bus actor has `permission`: a service actor when the rule allows services, a user by their roles. */
 export function actorHasPermission(actor: Actor | undefined, permission: Permission): boolean {
   if (!actor) return false;

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OutboxPublisher, type BusContext } from '@rallyforge/bus';
-import { Events, type Commands, type CommandReply, type Payload } from '@rallyforge/contracts';
+import { Events, type Commands, type CommandReply, type Payload, isServiceActor } from '@rallyforge/contracts';
 import { SERVICE_NAME } from '../payments.constants';
 import { PaymentsUserDataRepository, type ExportedPayment } from '../repositories/user-data.repository';
 
@@ -66,6 +66,4 @@ export class PaymentsUserDataService {
   }
 }
 
-function fromAuth(ctx: BusContext): boolean {
-  return ctx.actor?.kind === 'service' && ctx.actor.id === AUTH_ACTOR_ID;
-}
+const fromAuth = (ctx: BusContext): boolean => isServiceActor(ctx.actor, AUTH_ACTOR_ID);
